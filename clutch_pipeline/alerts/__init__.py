@@ -1,0 +1,1 @@
+"""Telling people about failed runs."""

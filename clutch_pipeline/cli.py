@@ -1,0 +1,187 @@
+"""The ``clutch`` command: everything a person does outside the Dagster UI.
+
+Each subcommand parses its arguments and calls a stage function; the work lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from clutch_pipeline.settings import describe_settings, load_settings, process_environment
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+@click.group()
+@click.version_option(package_name="clutch-pipeline")
+def main() -> None:
+    """clutch-pipeline: WHOOP wearables and NBA clutch performance, run by Dagster.
+
+    With no CLUTCH_DATABASE_URL set, every command uses an embedded PostgreSQL under CLUTCH_HOME
+    (default ~/.clutch), started on demand and stopped when the last clutch process exits.
+    """
+
+
+@main.command()
+def run() -> None:
+    """Run the main job: materialize the whole asset graph once, in order, and print a report.
+
+    Uses the Dagster instance and database in use (embedded by default), bundled data and local
+    simulators. Every step is a Dagster run you can inspect later in `clutch dev`.
+    """
+    from clutch_pipeline.db.connection import connect, redact
+    from clutch_pipeline.db.store import exact_row_counts, table_names
+    from clutch_pipeline.definitions import defs
+    from clutch_pipeline.jobs import MAIN_JOB_STEPS, prepare_instance, run_main_job
+
+    started = time.perf_counter()
+    settings = load_settings()
+    with console.status("starting the database and the Dagster instance"):
+        instance, urls = prepare_instance(settings)
+    where = "embedded PostgreSQL" if urls.embedded else "PostgreSQL"
+    console.print(f"clutch run: {len(MAIN_JOB_STEPS)} step(s) on {where} {redact(urls.app)}")
+
+    def on_event(step, entry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        if event.event_type_value == "STEP_START":
+            console.print(f"  … {event.step_key}")
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            console.print(f"  ✓ materialized {event.asset_key.to_user_string()}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            mark = "✓" if evaluation.passed else "✗"
+            console.print(f"  {mark} check {evaluation.check_name}")
+        elif event.event_type_value == "STEP_FAILURE":
+            console.print(f"  ✗ {event.step_key} failed: {event.message}")
+
+    reports = []
+    for number, step in enumerate(MAIN_JOB_STEPS, start=1):
+        console.print(f"[{number}/{len(MAIN_JOB_STEPS)}] {step.title}")
+        report = run_main_job(defs, instance, [step], on_event)[0]
+        reports.append(report)
+        console.print(f"  {'done' if report.success else 'FAILED'} in {report.seconds:.1f} s (run {report.run_id})")
+        if not report.success:
+            break
+
+    with connect(urls.app) as conn:
+        counts = exact_row_counts(conn, table_names(conn))
+    seconds = time.perf_counter() - started
+    ok = all(r.success for r in reports) and len(reports) == len(MAIN_JOB_STEPS)
+    console.print()
+    console.print("Report")
+    for report in reports:
+        for asset, metadata in report.materialized.items():
+            facts = ", ".join(f"{k}={v}" for k, v in metadata.items() if isinstance(v, int | float | str))
+            console.print(f"  {asset}: {facts}")
+    populated = {t: n for t, n in counts.items() if n}
+    console.print(f"  tables: {len(counts)}, of which with rows: {len(populated)}")
+    for table, rows in sorted(populated.items()):
+        console.print(f"    {table}: {rows:,} rows")
+    console.print(f"  Dagster runs recorded in {redact(urls.dagster)}; see them with `clutch dev`.")
+    if ok:
+        console.print(f"clutch run finished: {len(reports)} step(s) succeeded in {seconds:.1f} s.")
+    else:
+        failed = reports[-1]
+        console.print(f"clutch run FAILED at '{failed.step.title}' after {seconds:.1f} s: {failed.error}")
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface the UI listens on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port of the UI.")
+def dev(host: str, port: int) -> None:
+    """Open the Dagster UI and start the daemon (schedules, sensors, run queue) on the same instance.
+
+    The same database and Dagster storage as `clutch run`: embedded by default, no setup needed.
+    Stop with Ctrl-C; the embedded PostgreSQL stops with it.
+    """
+    from clutch_pipeline.jobs import instance_environment, prepare_instance
+    from clutch_pipeline.project import project_file
+
+    settings = load_settings()
+    instance, urls = prepare_instance(settings)
+    instance.dispose()
+    env = process_environment()
+    env.update(instance_environment(settings, urls))
+    # The children connect to the server this process keeps running; they do not start their own.
+    env["CLUTCH_DATABASE_URL"] = urls.app
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", str(project_file("workspace.yaml")), "-h", host, "-p", str(port)]
+    console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={settings.dagster_home})")
+    child = subprocess.Popen(command, env=env)
+
+    def forward(signum, _frame):
+        child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        code = child.wait()
+    sys.exit(code)
+
+
+@main.group()
+def db() -> None:
+    """The application database: its URL, migrations, the embedded server."""
+
+
+@db.command("url")
+def db_url() -> None:
+    """Print the URL of the application database in use (starts the embedded server if needed)."""
+    from clutch_pipeline.db.connection import resolve_database_urls
+
+    click.echo(resolve_database_urls(load_settings()).app)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations from sql/ (safe to run twice, or from two processes at once)."""
+    from clutch_pipeline.db.connection import redact, resolve_database_urls
+    from clutch_pipeline.db.migrations import upgrade
+
+    url = resolve_database_urls(load_settings()).app
+    result = upgrade(url)
+    for migration in result.applied:
+        click.echo(f"applied {migration.label}")
+    click.echo(
+        f"{redact(url)}: {len(result.applied)} applied, {result.already_applied} already there "
+        f"({result.seconds:.2f} s)"
+    )
+
+
+@db.command("status")
+def db_status() -> None:
+    """List every migration and when it was applied."""
+    from clutch_pipeline.db.connection import resolve_database_urls
+    from clutch_pipeline.db.migrations import migration_states
+
+    for state in migration_states(resolve_database_urls(load_settings()).app):
+        when = state.applied_at.isoformat(timespec="seconds") if state.applied_at else "pending"
+        click.echo(f"{state.migration.label:30} {when}")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL now, even if a clutch process still uses it."""
+    from clutch_pipeline.db.embedded import stop_embedded_server
+
+    settings = load_settings()
+    stopped = stop_embedded_server(settings.embedded_pgdata)
+    click.echo("stopped the embedded PostgreSQL" if stopped else "the embedded PostgreSQL was not running")
+
+
+@main.command()
+def config() -> None:
+    """Show every setting with its value in effect (secrets hidden) and its meaning."""
+    for setting, shown in describe_settings():
+        click.echo(f"{setting.name}={shown}\n    {setting.meaning}")

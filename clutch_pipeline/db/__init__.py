@@ -1,0 +1,1 @@
+"""Database access shared by every stage: connections, the embedded server, migrations, locks."""

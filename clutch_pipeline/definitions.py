@@ -1,0 +1,27 @@
+"""The one Definitions: every stage's assets, checks, schedules and sensors, and the shared resources.
+
+Stages and their asset groups:
+- ``platform``: ``database_schema`` (migrations), checked by ``schema_matches_migrations``.
+
+Schedules and sensors, with their default status:
+- ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from clutch_pipeline.alerts.sensors import alert_on_run_failure
+from clutch_pipeline.db.assets import database_schema
+from clutch_pipeline.db.checks import schema_matches_migrations
+from clutch_pipeline.db.resources import PostgresResource
+from clutch_pipeline.jobs import JOBS
+
+defs = dg.Definitions(
+    assets=[database_schema],
+    asset_checks=[schema_matches_migrations],
+    jobs=JOBS,
+    schedules=[],
+    sensors=[alert_on_run_failure],
+    resources={"postgres": PostgresResource()},
+)

@@ -1,0 +1,154 @@
+"""Every environment variable the project reads, its default and meaning, in one place.
+
+This is the only module that reads ``os.environ``. The README's configuration table is checked against
+``SETTINGS`` by a test, so a new variable cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    meaning: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CLUTCH_HOME",
+        "~/.clutch",
+        "Folder for local state: the embedded PostgreSQL (`pgdata/`), the Dagster home (`dagster/`).",
+    ),
+    Setting(
+        "CLUTCH_DATABASE_URL",
+        None,
+        "PostgreSQL URL for the application tables (`postgresql://user:pass@host:5432/db`). "
+        "Unset: an embedded PostgreSQL (pgserver) under `CLUTCH_HOME/pgdata`, database `clutch`.",
+        secret=True,
+    ),
+    Setting(
+        "CLUTCH_DAGSTER_DATABASE_URL",
+        None,
+        "PostgreSQL URL for Dagster's own storage (runs, events, schedules). Unset: the database "
+        "`dagster` of the embedded server, or `CLUTCH_DATABASE_URL` when that is set.",
+        secret=True,
+    ),
+    Setting(
+        "CLUTCH_ALERT_WEBHOOK_URL",
+        None,
+        "When set, the run-failure sensor POSTs a short JSON message about every failed run here.",
+        secret=True,
+    ),
+    Setting(
+        "CLUTCH_POOL_WHOOP_API",
+        "2",
+        "Dagster pool `whoop_api`: how many steps may call the WHOOP API at once, across all runs.",
+    ),
+    Setting(
+        "CLUTCH_POOL_NBA_API",
+        "1",
+        "Dagster pool `nba_api`: how many steps may call stats.nba.com or the NBA CDN at once.",
+    ),
+    Setting(
+        "CLUTCH_POOL_DB_BULK",
+        "2",
+        "Dagster pool `db_bulk`: how many bulk loads (COPY of a season, rebuilds) may run at once.",
+    ),
+    Setting(
+        "CLUTCH_TEST_DATABASE_URL",
+        None,
+        "Tests only: a PostgreSQL server URL to run the suite against (e.g. "
+        "`postgresql://postgres@127.0.0.1:5432/test`) instead of a throwaway embedded one.",
+        secret=True,
+    ),
+)
+
+POOL_SETTINGS: Mapping[str, str] = {
+    "whoop_api": "CLUTCH_POOL_WHOOP_API",
+    "nba_api": "CLUTCH_POOL_NBA_API",
+    "db_bulk": "CLUTCH_POOL_DB_BULK",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    clutch_home: Path
+    database_url: str | None
+    dagster_database_url: str | None
+    alert_webhook_url: str | None
+    pool_limits: Mapping[str, int]
+    test_database_url: str | None
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.clutch_home / "pgdata"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.clutch_home / "dagster"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def _value(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name, "").strip()
+    if raw:
+        return raw
+    default = next(s.default for s in SETTINGS if s.name == name)
+    return default
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    pool_limits = {}
+    for pool, name in POOL_SETTINGS.items():
+        raw = _value(env, name)
+        try:
+            limit = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        if limit < 1:
+            raise ValueError(f"{name} must be at least 1, got {limit}")
+        pool_limits[pool] = limit
+    return Settings(
+        clutch_home=Path(_value(env, "CLUTCH_HOME")).expanduser(),
+        database_url=_value(env, "CLUTCH_DATABASE_URL"),
+        dagster_database_url=_value(env, "CLUTCH_DAGSTER_DATABASE_URL"),
+        alert_webhook_url=_value(env, "CLUTCH_ALERT_WEBHOOK_URL"),
+        pool_limits=pool_limits,
+        test_database_url=_value(env, "CLUTCH_TEST_DATABASE_URL"),
+    )
+
+
+def describe_settings(environ: Mapping[str, str] | None = None) -> list[tuple[Setting, str]]:
+    """Each setting with how its value in effect should be shown: secrets hidden, defaults marked."""
+    env = os.environ if environ is None else environ
+    shown = []
+    for setting in SETTINGS:
+        raw = env.get(setting.name, "").strip()
+        if raw:
+            value = "(set, hidden)" if setting.secret else raw
+        else:
+            value = f"(default) {setting.default}" if setting.default is not None else "(unset)"
+        shown.append((setting, value))
+    return shown
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of this process's environment, for starting child processes with additions."""
+    return dict(os.environ)
+
+
+def export(name: str, value: str) -> None:
+    """Set a variable for this process and the processes it starts (Dagster reads its own from here)."""
+    os.environ[name] = value
