@@ -68,7 +68,9 @@ def run() -> None:
         console.print(f"[{number}/{len(MAIN_JOB_STEPS)}] {step.title}")
         report = run_main_job(defs, instance, [step], on_event)[0]
         reports.append(report)
-        console.print(f"  {'done' if report.success else 'FAILED'} in {report.seconds:.1f} s (run {report.run_id})")
+        console.print(
+            f"  {'done' if report.success else 'FAILED'} in {report.seconds:.1f} s (run {report.run_id})"
+        )
         if not report.success:
             break
 
@@ -185,3 +187,7 @@ def config() -> None:
     """Show every setting with its value in effect (secrets hidden) and its meaning."""
     for setting, shown in describe_settings():
         click.echo(f"{setting.name}={shown}\n    {setting.meaning}")
+
+
+if __name__ == "__main__":
+    main()

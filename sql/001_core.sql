@@ -50,7 +50,7 @@ CREATE TABLE games (
                        + substr(nba_game_id, 4, 2)::int)::text
                       || '-' || lpad(((substr(nba_game_id, 4, 2)::int + 1) % 100)::text, 2, '0')
                   ) STORED,
-    season_type   VARCHAR(20) NOT NULL GENERATED ALWAYS AS (
+    season_type   VARCHAR(30) NOT NULL GENERATED ALWAYS AS (
                       CASE substr(nba_game_id, 3, 1)
                           WHEN '1' THEN 'preseason'
                           WHEN '2' THEN 'regular_season'

@@ -9,6 +9,18 @@ from clutch_pipeline.alerts.notify import failure_message, post_alert
 from clutch_pipeline.settings import load_settings
 
 
+def _first_step_error(context: dg.RunFailureSensorContext) -> str | None:
+    """``step: ExceptionType: message`` of the first failed step, from the innermost cause."""
+    for event in context.get_step_failure_events():
+        error = event.step_failure_data.error
+        if error is None:
+            continue
+        while error.cause is not None:
+            error = error.cause
+        return f"{event.step_key}: {error.message.strip()}"
+    return None
+
+
 @dg.run_failure_sensor(
     name="alert_on_run_failure",
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -20,7 +32,7 @@ from clutch_pipeline.settings import load_settings
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
-    error = context.failure_event.message if context.failure_event else None
+    error = _first_step_error(context) or (context.failure_event.message if context.failure_event else None)
     record = context.instance.get_run_record_by_id(run.run_id)
     ended = record.end_time if record and record.end_time else None
     message = failure_message(

@@ -61,6 +61,11 @@ def redact(url: str) -> str:
     return urlunsplit(parts)
 
 
+def url_for_database(url: str, database: str) -> str:
+    """The same server and credentials, another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
 def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
     """A psycopg 3 connection; the caller closes it (use it as a context manager)."""
     return psycopg.connect(url, autocommit=autocommit, connect_timeout=10, application_name="clutch")

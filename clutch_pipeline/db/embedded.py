@@ -16,6 +16,8 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from clutch_pipeline.db.locks import LockScope, advisory_lock
+
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and falls back to /tmp: fine.
     warnings.simplefilter("ignore")
@@ -56,15 +58,15 @@ def embedded_server(pgdata: Path) -> PostgresServer:
 
 
 def _create_databases(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    # Two processes starting at once would race on CREATE DATABASE: take turns.
+    with (
+        psycopg.connect(admin_url, autocommit=True) as conn,
+        advisory_lock(conn, LockScope.SCHEMA, "embedded-databases"),
+    ):
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
         for name in DATABASES:
-            if name in existing:
-                continue
-            try:
+            if name not in existing:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our read and our CREATE
 
 
 def stop_embedded_server(pgdata: Path) -> bool:

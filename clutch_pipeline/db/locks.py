@@ -32,7 +32,9 @@ class LockBusy(RuntimeError):
 
 
 @contextmanager
-def advisory_lock(conn: psycopg.Connection, scope: LockScope, key: str, *, wait: bool = True) -> Iterator[None]:
+def advisory_lock(
+    conn: psycopg.Connection, scope: LockScope, key: str, *, wait: bool = True
+) -> Iterator[None]:
     """Hold a session-level advisory lock on (scope, key) for the ``with`` block.
 
     ``wait=False`` raises ``LockBusy`` at once instead of queueing behind the holder.

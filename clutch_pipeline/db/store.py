@@ -23,9 +23,7 @@ def exact_row_counts(conn: psycopg.Connection, tables: list[str]) -> dict[str, i
     if not tables:
         return {}
     parts = [
-        sql.SQL("SELECT {name}, count(*) FROM {table}").format(
-            name=sql.Literal(t), table=sql.Identifier(t)
-        )
+        sql.SQL("SELECT {name}, count(*) FROM {table}").format(name=sql.Literal(t), table=sql.Identifier(t))
         for t in tables
     ]
     query = sql.SQL(" UNION ALL ").join(parts)

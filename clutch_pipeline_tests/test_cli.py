@@ -1,0 +1,96 @@
+"""The `clutch` command as a user runs it: a separate process, a fresh CLUTCH_HOME."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psutil
+import psycopg
+from click.testing import CliRunner
+
+from clutch_pipeline.cli import main
+from clutch_pipeline.db.embedded import embedded_server
+
+
+def _no_postgres_under(folder: Path) -> bool:
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and str(folder) in " ".join(proc.info["cmdline"] or []):
+            return False
+    return True
+
+
+def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(cli_env, clutch_command):
+    result = subprocess.run(
+        [*clutch_command, "run"], env=cli_env, capture_output=True, text=True, timeout=300
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[1/1] schema: apply migrations" in result.stdout
+    assert "clutch run finished" in result.stdout
+    assert "database_schema: schema_version=" in result.stdout
+    assert _no_postgres_under(Path(cli_env["CLUTCH_HOME"]))
+
+
+def test_clutch_run_records_its_runs_in_the_dagster_storage(cli_env, clutch_command):
+    subprocess.run([*clutch_command, "run"], env=cli_env, check=True, capture_output=True, timeout=300)
+    again = subprocess.run([*clutch_command, "run"], env=cli_env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    # Open the same embedded server the way the CLI does, and read the runs it stored.
+    server = embedded_server(Path(cli_env["CLUTCH_HOME"]) / "pgdata")
+    try:
+        with psycopg.connect(server.get_uri("dagster")) as conn:
+            statuses = conn.execute("SELECT status FROM runs WHERE pipeline_name = 'apply_schema'").fetchall()
+    finally:
+        server.cleanup()
+    assert statuses == [("SUCCESS",), ("SUCCESS",)]
+
+
+def test_db_upgrade_applies_migrations_to_the_configured_server(empty_database_url, monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", empty_database_url)
+
+    first = CliRunner().invoke(main, ["db", "upgrade"])
+    second = CliRunner().invoke(main, ["db", "upgrade"])
+
+    assert first.exit_code == 0, first.output
+    assert "applied 001_core" in first.output
+    assert second.exit_code == 0 and "0 applied" in second.output
+
+
+def test_db_status_lists_applied_and_pending_migrations(database_url, monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", database_url)
+
+    result = CliRunner().invoke(main, ["db", "status"])
+
+    assert result.exit_code == 0, result.output
+    assert "001_core" in result.output and "pending" not in result.output
+
+
+def test_db_url_prints_the_configured_url(monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+    result = CliRunner().invoke(main, ["db", "url"])
+
+    assert result.output.strip() == "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def test_config_hides_secrets(monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", "postgresql://app:hunter2@db.internal/clutch")
+
+    result = CliRunner().invoke(main, ["config"])
+
+    assert "CLUTCH_DATABASE_URL=(set, hidden)" in result.output
+    assert "hunter2" not in result.output
+
+
+def test_help_explains_every_subcommand():
+    for path in ([], ["db"]):
+        result = CliRunner().invoke(main, [*path, "--help"])
+        assert result.exit_code == 0
+    top = CliRunner().invoke(main, ["--help"]).output
+    for command in ("run", "dev", "db", "config"):
+        assert f"  {command} " in top
+    db_help = CliRunner().invoke(main, ["db", "--help"]).output
+    for command in ("url", "upgrade", "status", "stop"):
+        assert f"  {command} " in db_help

@@ -1,0 +1,51 @@
+"""The one Definitions: what it holds, named, so nothing appears or disappears unnoticed."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from clutch_pipeline.definitions import defs
+
+ASSETS = {"database_schema"}
+CHECKS = {"schema_matches_migrations"}
+SCHEDULES: set[str] = set()
+SENSORS = {"alert_on_run_failure"}
+JOBS = {"apply_schema"}
+
+
+def _asset_specs():
+    return list(defs.resolve_all_asset_specs())
+
+
+def test_definitions_name_every_asset():
+    assert {spec.key.to_user_string() for spec in _asset_specs()} == ASSETS
+
+
+def test_definitions_name_every_asset_check():
+    checks = defs.resolve_asset_graph().asset_check_keys
+    assert {key.name for key in checks} == CHECKS
+
+
+def test_definitions_name_every_schedule_and_sensor():
+    assert {s.name for s in defs.schedules or []} == SCHEDULES
+    assert {s.name for s in defs.sensors or []} == SENSORS
+
+
+def test_definitions_name_every_job():
+    assert {job.name for job in defs.resolve_all_job_defs()} >= JOBS
+
+
+def test_every_asset_has_a_description_and_a_group():
+    for spec in _asset_specs():
+        assert spec.description, spec.key
+        assert spec.group_name and spec.group_name != "default", spec.key
+
+
+def test_every_sensor_states_its_default_status():
+    for sensor in defs.sensors or []:
+        assert sensor.default_status in (dg.DefaultSensorStatus.RUNNING, dg.DefaultSensorStatus.STOPPED)
+        assert sensor.description
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
