@@ -119,17 +119,23 @@ def dev(host: str, port: int) -> None:
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", str(project_file("workspace.yaml")), "-h", host, "-p", str(port)]
     console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={settings.dagster_home})")
-    child = subprocess.Popen(command, env=env)
+    # Its own session, so a terminal's Ctrl-C reaches it once, through us; SIGINT restored to its
+    # default in case we were started with it ignored (a background job), since `dagster dev` stops
+    # on SIGINT and maps SIGTERM to it.
+    child = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
-    def forward(signum, _frame):
-        child.send_signal(signum)
+    def stop_child(_signum, _frame) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
 
-    signal.signal(signal.SIGTERM, forward)
-    try:
-        code = child.wait()
-    except KeyboardInterrupt:
-        code = child.wait()
-    sys.exit(code)
+    signal.signal(signal.SIGINT, stop_child)
+    signal.signal(signal.SIGTERM, stop_child)
+    sys.exit(child.wait())
 
 
 @main.group()

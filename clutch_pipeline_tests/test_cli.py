@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import psutil
 import psycopg
+import requests
 from click.testing import CliRunner
 
 from clutch_pipeline.cli import main
 from clutch_pipeline.db.embedded import embedded_server
 
 
-def _no_postgres_under(folder: Path) -> bool:
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        if proc.info["name"] == "postgres" and str(folder) in " ".join(proc.info["cmdline"] or []):
-            return False
-    return True
+def _processes_using(folder: Path) -> list[str]:
+    """Processes whose command line names the folder: embedded PostgreSQL, Dagster services."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(folder) in cmdline and proc.info["pid"] != os.getpid():
+            found.append(cmdline[:120])
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "clutch dev exited before serving"
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(cli_env, clutch_command):
@@ -29,7 +56,7 @@ def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running
     assert "[1/1] schema: apply migrations" in result.stdout
     assert "clutch run finished" in result.stdout
     assert "database_schema: schema_version=" in result.stdout
-    assert _no_postgres_under(Path(cli_env["CLUTCH_HOME"]))
+    assert _processes_using(Path(cli_env["CLUTCH_HOME"])) == []
 
 
 def test_clutch_run_records_its_runs_in_the_dagster_storage(cli_env, clutch_command):
@@ -45,6 +72,35 @@ def test_clutch_run_records_its_runs_in_the_dagster_storage(cli_env, clutch_comm
     finally:
         server.cleanup()
     assert statuses == [("SUCCESS",), ("SUCCESS",)]
+
+
+def test_clutch_dev_serves_the_ui_on_the_same_instance_and_stops_cleanly(cli_env, clutch_command):
+    subprocess.run([*clutch_command, "run"], env=cli_env, check=True, capture_output=True, timeout=300)
+    port = _free_port()
+    dev = subprocess.Popen(
+        [*clutch_command, "dev", "--port", str(port)],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_http(f"http://127.0.0.1:{port}/server_info", dev)
+        answer = requests.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ runsOrError { ... on Runs { results { jobName status } } } }"},
+            timeout=30,
+        ).json()
+    finally:
+        dev.send_signal(signal.SIGTERM)
+        returncode = dev.wait(timeout=90)
+
+    runs = answer["data"]["runsOrError"]["results"]
+    assert {"jobName": "apply_schema", "status": "SUCCESS"} in runs
+    assert returncode == 0
+    deadline = time.monotonic() + 30
+    while _processes_using(Path(cli_env["CLUTCH_HOME"])) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_using(Path(cli_env["CLUTCH_HOME"])) == []
 
 
 def test_db_upgrade_applies_migrations_to_the_configured_server(empty_database_url, monkeypatch):
