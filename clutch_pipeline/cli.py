@@ -39,7 +39,7 @@ def run() -> None:
     from clutch_pipeline.db.connection import connect, redact
     from clutch_pipeline.db.store import exact_row_counts, table_names
     from clutch_pipeline.definitions import defs
-    from clutch_pipeline.jobs import MAIN_JOB_STEPS, prepare_instance, run_main_job
+    from clutch_pipeline.jobs import MAIN_JOB_STEPS, prepare_instance, run_step
 
     started = time.perf_counter()
     settings = load_settings()
@@ -66,7 +66,7 @@ def run() -> None:
     reports = []
     for number, step in enumerate(MAIN_JOB_STEPS, start=1):
         console.print(f"[{number}/{len(MAIN_JOB_STEPS)}] {step.title}")
-        report = run_main_job(defs, instance, [step], on_event)[0]
+        report = run_step(defs, instance, step, on_event)
         reports.append(report)
         console.print(
             f"  {'done' if report.success else 'FAILED'} in {report.seconds:.1f} s (run {report.run_id})"

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster._core.events.log import EventLogEntry
-from dagster._core.utils import make_new_run_id
 
 from clutch_pipeline.db.connection import DatabaseUrls, psycopg2_url, resolve_database_urls
 from clutch_pipeline.project import project_file
@@ -89,39 +88,34 @@ def configure_pools(instance: dg.DagsterInstance, limits: Mapping[str, int]) -> 
 # Dagster's console logger prints every event at DEBUG; the CLI shows its own progress instead.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
-EventCallback = Callable[[MainJobStep, EventLogEntry], None]
+EventCallback = Callable[[MainJobStep, dg.EventLogEntry], None]
 
 
-def run_main_job(
+def run_step(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    steps: list[MainJobStep] | None = None,
+    step: MainJobStep,
     on_event: EventCallback | None = None,
-) -> list[StepReport]:
-    """Run each step in order as its own run on ``instance``; stop at the first that fails."""
-    reports = []
-    for step in steps if steps is not None else MAIN_JOB_STEPS:
-        run_id = make_new_run_id()
-        if on_event is not None:
-            instance.add_event_listener(run_id, lambda entry, step=step: on_event(step, entry))
-        started = time.perf_counter()
-        result = defs.resolve_job_def(step.job_name).execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            run_config={**QUIET_LOGS, **step.run_config},
-            raise_on_error=False,
-            tags={"clutch/launched_by": "clutch run"},
-        )
-        report = StepReport(step, run_id, result.success, time.perf_counter() - started)
-        for event in result.get_asset_materialization_events():
-            materialization = event.step_materialization_data.materialization
-            report.materialized[materialization.asset_key.to_user_string()] = {
-                key: value.value for key, value in materialization.metadata.items()
-            }
-        if not result.success:
-            failures = [e for e in result.all_events if e.is_failure]
-            report.error = failures[0].message if failures else "run failed"
-        reports.append(report)
-        if not result.success:
-            break
-    return reports
+) -> StepReport:
+    """Run one step of the main job as its own run on ``instance``, reporting its events as they come."""
+    run_id = str(uuid.uuid4())
+    if on_event is not None:
+        instance.add_event_listener(run_id, lambda entry: on_event(step, entry))
+    started = time.perf_counter()
+    result = defs.resolve_job_def(step.job_name).execute_in_process(
+        instance=instance,
+        run_id=run_id,
+        run_config={**QUIET_LOGS, **step.run_config},
+        raise_on_error=False,
+        tags={"clutch/launched_by": "clutch run"},
+    )
+    report = StepReport(step, run_id, result.success, time.perf_counter() - started)
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        report.materialized[materialization.asset_key.to_user_string()] = {
+            key: value.value for key, value in materialization.metadata.items()
+        }
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_failure]
+        report.error = failures[0].message if failures else "run failed"
+    return report
