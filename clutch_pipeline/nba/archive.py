@@ -1,0 +1,132 @@
+"""A local archive of play-by-play JSON: a folder or a ``.tar.xz``, with a manifest.
+
+Files in the stats envelope carry their game id; nba.com copies are bare arrays of actions and need
+the manifest (CSV with ``file`` and ``actual_game_id`` or ``game_id``, optionally ``game_date``) to say
+which game each file holds. A manifest inside the archive (``MANIFEST.csv``) is used when none is given.
+The manifest is also where a crawler's mistakes are mended: misnamed files map to their real game, and
+a game that appears twice is read once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+MANIFEST_NAMES = ("MANIFEST.csv", "manifest.csv")
+# 39 real games of 2022-23, bundled for `clutch run` and tests (see sample/README.md).
+SAMPLE_ARCHIVE = Path(__file__).resolve().parent / "sample" / "pbp_2022_23_first40_nbacom_v3.tar.xz"
+
+
+class ArchiveError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    file: str  # base name of the file in the archive
+    game_id: str
+    game_date: date | None
+
+
+@dataclass(frozen=True)
+class ArchivedGame:
+    entry: ArchiveEntry
+    payload: object | None  # parsed JSON, or None when it could not be read
+    error: str | None = None
+    content_sha256: str | None = None
+
+
+def parse_manifest(text: str) -> tuple[list[ArchiveEntry], list[str]]:
+    """Entries in manifest order, one per game, and the files skipped as repeats of an earlier game."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or [])
+    id_column = "actual_game_id" if "actual_game_id" in columns else "game_id"
+    if "file" not in columns or id_column not in columns:
+        raise ArchiveError("a manifest needs the columns 'file' and 'actual_game_id' (or 'game_id')")
+    entries: dict[str, ArchiveEntry] = {}
+    repeats = []
+    for line, row in enumerate(reader, start=2):
+        game_id = (row[id_column] or "").strip().zfill(10)
+        file = PurePosixPath((row["file"] or "").strip()).name
+        if not file or not game_id.isdigit():
+            raise ArchiveError(f"manifest line {line}: needs a file and a numeric game id")
+        raw_date = (row.get("game_date") or "").strip()
+        try:
+            game_date = date.fromisoformat(raw_date) if raw_date else None
+        except ValueError:
+            raise ArchiveError(f"manifest line {line}: game_date {raw_date!r} is not YYYY-MM-DD") from None
+        if game_id in entries:
+            repeats.append(file)
+            continue
+        entries[game_id] = ArchiveEntry(file, game_id, game_date)
+    return list(entries.values()), repeats
+
+
+class PlayByPlayArchive:
+    """Read games from a folder or a ``.tar.xz`` (or ``.tar``, ``.tar.gz``) of JSON files."""
+
+    def __init__(self, path: Path, manifest: Path | None = None):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise ArchiveError(f"archive {self.path} does not exist")
+        text = manifest.read_text() if manifest else self._embedded_manifest()
+        if text is None:
+            raise ArchiveError(f"{self.path} has no {MANIFEST_NAMES[0]}: give a manifest (file, game id)")
+        self.entries, self.repeats = parse_manifest(text)
+        self._by_game = {e.game_id: e for e in self.entries}
+
+    def _embedded_manifest(self) -> str | None:
+        for _name, data in self._members(set(MANIFEST_NAMES)):
+            return data.decode()
+        return None
+
+    def game_ids(self) -> list[str]:
+        return [e.game_id for e in self.entries]
+
+    def entry(self, game_id: str) -> ArchiveEntry | None:
+        return self._by_game.get(game_id)
+
+    def _members(self, names: set[str]) -> Iterator[tuple[str, bytes]]:
+        """(base name, bytes) of the wanted files, in archive order; one pass over a tar."""
+        if self.path.is_dir():
+            for name in sorted(names):
+                candidate = self.path / name
+                if candidate.is_file():
+                    yield name, candidate.read_bytes()
+            return
+        try:
+            with tarfile.open(self.path, "r:*") as tar:
+                for member in tar:
+                    name = PurePosixPath(member.name).name
+                    if member.isfile() and name in names:
+                        handle = tar.extractfile(member)
+                        yield name, handle.read() if handle else b""
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ArchiveError(f"{self.path.name}: unreadable archive ({exc})") from exc
+
+    def read(self, game_ids: Iterable[str]) -> Iterator[ArchivedGame]:
+        """The wanted games that the manifest lists, each parsed or with the reason it could not be.
+
+        Games the manifest does not list are not yielded: the caller decides where else to look.
+        """
+        wanted = {self._by_game[g].file: self._by_game[g] for g in game_ids if g in self._by_game}
+        found = set()
+        for name, data in self._members(set(wanted)):
+            found.add(name)
+            entry = wanted[name]
+            digest = hashlib.sha256(data).hexdigest()
+            try:
+                yield ArchivedGame(entry, json.loads(data), content_sha256=digest)
+            except json.JSONDecodeError as exc:
+                yield ArchivedGame(entry, None, f"{name}: not valid JSON ({exc.msg} at byte {exc.pos})")
+            except UnicodeDecodeError:
+                yield ArchivedGame(entry, None, f"{name}: not UTF-8 text")
+        for name in sorted(set(wanted) - found):
+            yield ArchivedGame(wanted[name], None, f"{name}: listed in the manifest but not in the archive")

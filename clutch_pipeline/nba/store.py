@@ -1,0 +1,293 @@
+"""SQL of the NBA stage: reference upserts, raw actions, load status, clutch rows.
+
+Every write replaces what a game had (raw actions per game and source, clutch rows per game) inside the
+caller's transaction, so a load is all or nothing and running it twice changes nothing. Bulk rows go
+through COPY.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+from psycopg import sql
+
+
+@dataclass(frozen=True)
+class GameRow:
+    nba_game_id: str
+    home_team: int
+    away_team: int
+    game_date: date
+    tipoff_at: datetime | None
+    status: str
+    home_score: int | None
+    away_score: int | None
+
+
+@dataclass(frozen=True)
+class LoadRow:
+    nba_game_id: str
+    status: str  # 'loaded' | 'failed'
+    source: str | None
+    origin: str | None
+    actions: int | None
+    content_sha256: str | None
+    error: str | None
+
+
+def upsert_teams(conn: psycopg.Connection, teams: Mapping[int, str | None]) -> dict[int, uuid.UUID]:
+    """Team UUIDs by NBA team id, inserting the new ones (a known tricode is kept up to date)."""
+    if not teams:
+        return {}
+    ids = list(teams)
+    rows = conn.execute(
+        """
+        INSERT INTO teams (nba_team_id, tricode)
+        SELECT * FROM unnest(%s::bigint[], %s::varchar[])
+        ON CONFLICT (nba_team_id) DO UPDATE
+            SET tricode = COALESCE(EXCLUDED.tricode, teams.tricode)
+            WHERE teams.tricode IS DISTINCT FROM COALESCE(EXCLUDED.tricode, teams.tricode)
+        RETURNING nba_team_id, team_id
+        """,
+        (ids, [teams[i] for i in ids]),
+    ).fetchall()
+    found = dict(rows)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        found.update(
+            conn.execute(
+                "SELECT nba_team_id, team_id FROM teams WHERE nba_team_id = ANY(%s)", (missing,)
+            ).fetchall()
+        )
+    return found
+
+
+def upsert_players(conn: psycopg.Connection, players: Mapping[int, str]) -> dict[int, uuid.UUID]:
+    """Player UUIDs by NBA person id; new players are inserted with the name the source gives."""
+    if not players:
+        return {}
+    ids = list(players)
+    conn.execute(
+        """
+        INSERT INTO players (nba_person_id, full_name)
+        SELECT * FROM unnest(%s::bigint[], %s::text[])
+        ON CONFLICT (nba_person_id) DO NOTHING
+        """,
+        (ids, [players[i] for i in ids]),
+    )
+    return dict(
+        conn.execute(
+            "SELECT nba_person_id, player_id FROM players WHERE nba_person_id = ANY(%s)", (ids,)
+        ).fetchall()
+    )
+
+
+def upsert_games(
+    conn: psycopg.Connection, games: Sequence[GameRow], team_ids: Mapping[int, uuid.UUID]
+) -> dict[str, uuid.UUID]:
+    """Game UUIDs by NBA game id, inserting or updating what the source says about each game."""
+    if not games:
+        return {}
+    rows = conn.execute(
+        """
+        INSERT INTO games (nba_game_id, home_team_id, away_team_id, game_date, tipoff_at, status,
+                           home_score, away_score)
+        SELECT * FROM unnest(%s::varchar[], %s::uuid[], %s::uuid[], %s::date[], %s::timestamptz[],
+                             %s::varchar[], %s::int[], %s::int[])
+        ON CONFLICT (nba_game_id) DO UPDATE SET
+            home_team_id = EXCLUDED.home_team_id,
+            away_team_id = EXCLUDED.away_team_id,
+            game_date = EXCLUDED.game_date,
+            tipoff_at = COALESCE(EXCLUDED.tipoff_at, games.tipoff_at),
+            status = EXCLUDED.status,
+            home_score = EXCLUDED.home_score,
+            away_score = EXCLUDED.away_score
+        RETURNING nba_game_id, game_id
+        """,
+        (
+            [g.nba_game_id for g in games],
+            [team_ids[g.home_team] for g in games],
+            [team_ids[g.away_team] for g in games],
+            [g.game_date for g in games],
+            [g.tipoff_at for g in games],
+            [g.status for g in games],
+            [g.home_score for g in games],
+            [g.away_score for g in games],
+        ),
+    ).fetchall()
+    return dict(rows)
+
+
+def replace_raw_actions(
+    conn: psycopg.Connection, games: Iterable[tuple[str, str, Sequence[int], Sequence[dict]]]
+) -> int:
+    """Replace each (game, source)'s raw actions with ``(game_id, source, action_keys, raw_actions)``."""
+    games = list(games)
+    if not games:
+        return 0
+    conn.execute(
+        """DELETE FROM nba_raw_actions r USING unnest(%s::varchar[], %s::varchar[]) AS g(id, source)
+           WHERE r.nba_game_id = g.id AND r.source = g.source""",
+        ([g[0] for g in games], [g[1] for g in games]),
+    )
+    written = 0
+    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    with conn.cursor().copy(
+        "COPY nba_raw_actions (nba_game_id, source, action_key, action_order, payload) FROM STDIN"
+    ) as copy:
+        for game_id, source, keys, raw_actions in games:
+            for order, (key, raw) in enumerate(zip(keys, raw_actions, strict=True)):
+                copy.write_row((game_id, source, key, order, dumps(raw)))
+            written += len(raw_actions)
+    return written
+
+
+def raw_actions(conn: psycopg.Connection, game_ids: Sequence[str]) -> dict[str, tuple[str, list[dict]]]:
+    """Each game's stored raw actions in their original order, with their source (CDN preferred)."""
+    result: dict[str, tuple[str, list[dict]]] = {}
+    rows = conn.execute(
+        """
+        SELECT nba_game_id, source, payload FROM nba_raw_actions
+        WHERE nba_game_id = ANY(%s)
+        ORDER BY nba_game_id, source = 'cdn' DESC, action_order
+        """,
+        (list(game_ids),),
+    )
+    for game_id, source, payload in rows:
+        kept = result.setdefault(game_id, (source, []))
+        if kept[0] == source:
+            kept[1].append(payload)
+    return result
+
+
+def games_by_id(conn: psycopg.Connection, game_ids: Sequence[str]) -> dict[str, tuple[uuid.UUID, date, str]]:
+    """(game UUID, game date, season type) by NBA game id, for the games that exist."""
+    rows = conn.execute(
+        "SELECT nba_game_id, game_id, game_date, season_type FROM games WHERE nba_game_id = ANY(%s)",
+        (list(game_ids),),
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def record_loads(conn: psycopg.Connection, loads: Sequence[LoadRow]) -> None:
+    if not loads:
+        return
+    conn.execute(
+        """
+        INSERT INTO nba_game_loads (nba_game_id, status, source, origin, actions, content_sha256, error,
+                                    attempted_at, loaded_at)
+        SELECT g.*, now(), CASE WHEN g.status = 'loaded' THEN now() END
+        FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::text[], %s::int[], %s::text[],
+                    %s::text[]) AS g
+        ON CONFLICT (nba_game_id) DO UPDATE SET
+            status = EXCLUDED.status, source = EXCLUDED.source, origin = EXCLUDED.origin,
+            actions = EXCLUDED.actions, content_sha256 = EXCLUDED.content_sha256, error = EXCLUDED.error,
+            attempted_at = EXCLUDED.attempted_at,
+            loaded_at = COALESCE(EXCLUDED.loaded_at, nba_game_loads.loaded_at)
+        """,
+        (
+            [r.nba_game_id for r in loads],
+            [r.status for r in loads],
+            [r.source for r in loads],
+            [r.origin for r in loads],
+            [r.actions for r in loads],
+            [r.content_sha256 for r in loads],
+            [r.error for r in loads],
+        ),
+    )
+
+
+def loaded_hashes(conn: psycopg.Connection, game_ids: Sequence[str]) -> dict[str, str]:
+    """The content hash of each game's last successful load, to skip games that did not change."""
+    return dict(
+        conn.execute(
+            """SELECT nba_game_id, content_sha256 FROM nba_game_loads
+               WHERE status = 'loaded' AND nba_game_id = ANY(%s)""",
+            (list(game_ids),),
+        ).fetchall()
+    )
+
+
+def failed_loads(conn: psycopg.Connection, game_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(game id, error) of every game whose last load failed, optionally among ``game_ids``."""
+    rows = conn.execute(
+        """SELECT nba_game_id, error FROM nba_game_loads
+           WHERE status = 'failed' AND (%(all)s OR nba_game_id = ANY(%(ids)s))
+           ORDER BY nba_game_id""",
+        {"all": game_ids is None, "ids": list(game_ids or [])},
+    ).fetchall()
+    return [(game_id, error) for game_id, error in rows]
+
+
+SITUATION_COLUMNS = (
+    "situation_id, game_id, situation_type, start_timestamp, end_timestamp, game_clock_start, "
+    "game_clock_end, period, score_margin, score_margin_absolute, home_score, away_score, is_clutch_time, "
+    "clutch_intensity, playoff_game, elimination_game, data_source, window_number, end_score_margin, "
+    "end_home_score, end_away_score, time_method, time_error_seconds"
+)
+PLAYER_ACTION_COLUMNS = (
+    "action_id, situation_id, game_id, player_id, action_timestamp, action_type, action_subtype, "
+    "is_successful, points_scored, shot_distance, shot_location_x, shot_location_y, data_source, team_id, "
+    "source, source_action_key, period, game_clock, score_margin_before, time_method, time_error_seconds"
+)
+
+
+def replace_clutch(
+    conn: psycopg.Connection,
+    game_uuids: Sequence[uuid.UUID],
+    situations: Iterable[tuple],
+    player_actions: Iterable[tuple],
+) -> tuple[int, int]:
+    """Replace the clutch rows of these games with the given rows (in the column orders above)."""
+    conn.execute("DELETE FROM clutch_situations WHERE game_id = ANY(%s)", (list(game_uuids),))
+    counts = []
+    for table, columns, rows in (
+        ("clutch_situations", SITUATION_COLUMNS, situations),
+        ("clutch_player_actions", PLAYER_ACTION_COLUMNS, player_actions),
+    ):
+        written = 0
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), sql.SQL(columns))
+        with conn.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        counts.append(written)
+    return counts[0], counts[1]
+
+
+def clutch_player_totals(
+    conn: psycopg.Connection, season: str, season_type: str
+) -> dict[int, dict[str, int]]:
+    """Per-player clutch box totals for a season, by NBA person id (for validation and reports)."""
+    rows = conn.execute(
+        """
+        SELECT p.nba_person_id,
+               count(*) FILTER (WHERE a.action_type = 'field_goal_made'),
+               count(*) FILTER (WHERE a.action_type IN ('field_goal_made', 'field_goal_missed')),
+               count(*) FILTER (WHERE a.action_type = 'field_goal_made'
+                                  AND a.action_subtype = 'three_pointer'),
+               count(*) FILTER (WHERE a.action_type IN ('field_goal_made', 'field_goal_missed')
+                                  AND a.action_subtype = 'three_pointer'),
+               count(*) FILTER (WHERE a.action_type = 'free_throw' AND a.is_successful),
+               count(*) FILTER (WHERE a.action_type = 'free_throw'),
+               coalesce(sum(a.points_scored), 0),
+               count(*) FILTER (WHERE a.action_type = 'assist'),
+               count(*) FILTER (WHERE a.action_type = 'turnover'),
+               count(*) FILTER (WHERE a.action_type = 'steal'),
+               count(*) FILTER (WHERE a.action_type = 'block'),
+               count(*) FILTER (WHERE a.action_type = 'rebound')
+        FROM clutch_player_actions a
+        JOIN games g ON g.game_id = a.game_id
+        JOIN players p ON p.player_id = a.player_id
+        WHERE g.season = %s AND g.season_type = %s
+        GROUP BY p.nba_person_id
+        """,
+        (season, season_type),
+    ).fetchall()
+    names = ("FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "PTS", "AST", "TOV", "STL", "BLK", "REB")
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
