@@ -48,6 +48,8 @@ def run() -> None:
     where = "embedded PostgreSQL" if urls.embedded else "PostgreSQL"
     console.print(f"clutch run: {len(MAIN_JOB_STEPS)} step(s) on {where} {redact(urls.app)}")
 
+    shown: set[tuple[str, str]] = set()
+
     def on_event(step, entry) -> None:
         event = entry.dagster_event
         if event is None:
@@ -55,7 +57,11 @@ def run() -> None:
         if event.event_type_value == "STEP_START":
             console.print(f"  … {event.step_key}")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
-            console.print(f"  ✓ materialized {event.asset_key.to_user_string()}")
+            # A run over many partitions materializes each asset once per partition: say it once.
+            key = (step.job_name, event.asset_key.to_user_string())
+            if key not in shown:
+                shown.add(key)
+                console.print(f"  ✓ materialized {key[1]}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             mark = "✓" if evaluation.passed else "✗"

@@ -2,6 +2,8 @@
 
 Stages and their asset groups:
 - ``platform``: ``database_schema`` (migrations), checked by ``schema_matches_migrations``.
+- ``nba``: ``nba_play_by_play`` (raw actions; check ``every_game_loaded``), ``clutch_situations``,
+  ``clutch_player_actions``, partitioned by game (dynamic partitions ``nba_games``).
 
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
@@ -16,12 +18,14 @@ from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.jobs import JOBS
+from clutch_pipeline.nba.assets import nba_games_load
+from clutch_pipeline.nba.resources import NbaResource
 
 defs = dg.Definitions(
-    assets=[database_schema],
+    assets=[database_schema, nba_games_load],
     asset_checks=[schema_matches_migrations],
     jobs=JOBS,
     schedules=[],
     sensors=[alert_on_run_failure],
-    resources={"postgres": PostgresResource()},
+    resources={"postgres": PostgresResource(), "nba": NbaResource()},
 )

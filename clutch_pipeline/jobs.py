@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from clutch_pipeline.db.connection import DatabaseUrls, psycopg2_url, resolve_database_urls
+from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
+from clutch_pipeline.nba.partitions import nba_games
 from clutch_pipeline.project import project_file
 from clutch_pipeline.settings import Settings, export
 
@@ -28,7 +30,16 @@ schema_job = dg.define_asset_job(
     description="Apply pending migrations to the application database (the database_schema asset).",
 )
 
-JOBS = [schema_job]
+nba_games_job = dg.define_asset_job(
+    "load_nba_games",
+    selection=dg.AssetSelection.groups("nba"),
+    description=(
+        "Load games' play-by-play (archive, CDN or stats v3) and derive their clutch windows and player "
+        "actions. A range of games is one run."
+    ),
+)
+
+JOBS = [schema_job, nba_games_job]
 
 
 @dataclass(frozen=True)
@@ -36,21 +47,39 @@ class MainJobStep:
     job_name: str
     title: str
     run_config: Mapping = field(default_factory=dict)
+    # For partitioned jobs: the dynamic partitions to register and run, all in one run.
+    partitions_def_name: str | None = None
+    partition_keys: Callable[[], list[str]] | None = None
+
+
+def _sample_games() -> list[str]:
+    return sorted(PlayByPlayArchive(SAMPLE_ARCHIVE).game_ids())
 
 
 MAIN_JOB_STEPS: list[MainJobStep] = [
     MainJobStep("apply_schema", "schema: apply migrations"),
+    MainJobStep(
+        "load_nba_games",
+        "nba: load the bundled 2022-23 sample and detect clutch time",
+        run_config={"ops": {"nba_games_load": {"config": {"archive_path": str(SAMPLE_ARCHIVE)}}}},
+        partitions_def_name=nba_games.name,
+        partition_keys=_sample_games,
+    ),
 ]
 
 
 @dataclass
 class StepReport:
     step: MainJobStep
-    run_id: str
+    run_ids: list[str]
     success: bool
     seconds: float
     materialized: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.run_ids[0] if len(self.run_ids) == 1 else f"{self.run_ids[0]} (+{len(self.run_ids) - 1})"
 
 
 def instance_environment(settings: Settings, urls: DatabaseUrls) -> dict[str, str]:
@@ -91,31 +120,62 @@ QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 EventCallback = Callable[[MainJobStep, dg.EventLogEntry], None]
 
 
+def partition_runs(
+    instance: dg.DagsterInstance, partitions_def_name: str, keys: list[str]
+) -> list[dict[str, str]]:
+    """Register ``keys`` as dynamic partitions and give the run tags that cover exactly them.
+
+    One run over a range when the keys are contiguous in the instance's partition order (a single-run
+    backfill); otherwise, rather than load games nobody asked for, one run per key.
+    """
+    instance.add_dynamic_partitions(partitions_def_name, keys)
+    order = instance.get_dynamic_partitions(partitions_def_name)
+    wanted = set(keys)
+    positions = sorted(order.index(k) for k in wanted)
+    if positions and positions[-1] - positions[0] + 1 == len(wanted):
+        return [
+            {
+                "dagster/asset_partition_range_start": order[positions[0]],
+                "dagster/asset_partition_range_end": order[positions[-1]],
+            }
+        ]
+    return [{"dagster/partition": key} for key in keys]
+
+
 def run_step(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     step: MainJobStep,
     on_event: EventCallback | None = None,
 ) -> StepReport:
-    """Run one step of the main job as its own run on ``instance``, reporting its events as they come."""
-    run_id = str(uuid.uuid4())
-    if on_event is not None:
-        instance.add_event_listener(run_id, lambda entry: on_event(step, entry))
+    """Run one step of the main job on ``instance``, reporting its events as they come."""
     started = time.perf_counter()
-    result = defs.resolve_job_def(step.job_name).execute_in_process(
-        instance=instance,
-        run_id=run_id,
-        run_config={**QUIET_LOGS, **step.run_config},
-        raise_on_error=False,
-        tags={"clutch/launched_by": "clutch run"},
-    )
-    report = StepReport(step, run_id, result.success, time.perf_counter() - started)
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        report.materialized[materialization.asset_key.to_user_string()] = {
-            key: value.value for key, value in materialization.metadata.items()
-        }
-    if not result.success:
-        failures = [e for e in result.all_events if e.is_failure]
-        report.error = failures[0].message if failures else "run failed"
+    runs = [{}]
+    if step.partition_keys is not None and step.partitions_def_name:
+        runs = partition_runs(instance, step.partitions_def_name, step.partition_keys())
+    job = defs.resolve_job_def(step.job_name)
+    report = StepReport(step, [], True, 0.0)
+    for partition_tags in runs:
+        run_id = str(uuid.uuid4())
+        report.run_ids.append(run_id)
+        if on_event is not None:
+            instance.add_event_listener(run_id, lambda entry: on_event(step, entry))
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            run_config={**QUIET_LOGS, **step.run_config},
+            raise_on_error=False,
+            tags={"clutch/launched_by": "clutch run", **partition_tags},
+        )
+        for event in result.get_asset_materialization_events():
+            materialization = event.step_materialization_data.materialization
+            report.materialized[materialization.asset_key.to_user_string()] = {
+                key: value.value for key, value in materialization.metadata.items()
+            }
+        if not result.success:
+            failures = [e for e in result.all_events if e.is_failure]
+            report.success = False
+            report.error = failures[0].message if failures else "run failed"
+            break
+    report.seconds = time.perf_counter() - started
     return report

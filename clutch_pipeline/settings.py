@@ -62,6 +62,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Dagster pool `db_bulk`: how many bulk loads (COPY of a season, rebuilds) may run at once.",
     ),
     Setting(
+        "NBA_STATS_BASE_URL",
+        "https://stats.nba.com/stats",
+        "Base URL of stats.nba.com (`playbyplayv3`, league game logs); tests point it at a local server.",
+    ),
+    Setting(
+        "NBA_CDN_BASE_URL",
+        "https://cdn.nba.com/static/json",
+        "Base URL of the NBA CDN (liveData play-by-play and scoreboard, staticData schedule).",
+    ),
+    Setting(
         "CLUTCH_TEST_DATABASE_URL",
         None,
         "Tests only: a PostgreSQL server URL to run the suite against (e.g. "
@@ -84,6 +94,8 @@ class Settings:
     dagster_database_url: str | None
     alert_webhook_url: str | None
     pool_limits: Mapping[str, int]
+    nba_stats_base_url: str
+    nba_cdn_base_url: str
     test_database_url: str | None
 
     @property
@@ -126,6 +138,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_database_url=_value(env, "CLUTCH_DAGSTER_DATABASE_URL"),
         alert_webhook_url=_value(env, "CLUTCH_ALERT_WEBHOOK_URL"),
         pool_limits=pool_limits,
+        nba_stats_base_url=_value(env, "NBA_STATS_BASE_URL").rstrip("/"),
+        nba_cdn_base_url=_value(env, "NBA_CDN_BASE_URL").rstrip("/"),
         test_database_url=_value(env, "CLUTCH_TEST_DATABASE_URL"),
     )
 

@@ -53,9 +53,12 @@ def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[1/1] schema: apply migrations" in result.stdout
-    assert "clutch run finished" in result.stdout
+    assert "[1/2] schema: apply migrations" in result.stdout
+    assert "[2/2] nba: load the bundled 2022-23 sample" in result.stdout
+    assert "clutch run finished: 2 step(s) succeeded" in result.stdout
     assert "database_schema: schema_version=" in result.stdout
+    assert "nba_play_by_play: games_requested=39, games_loaded=39, games_failed=0" in result.stdout
+    assert "clutch_situations: 58 rows" in result.stdout
     assert _processes_using(Path(cli_env["CLUTCH_HOME"])) == []
 
 

@@ -6,11 +6,11 @@ import dagster as dg
 
 from clutch_pipeline.definitions import defs
 
-ASSETS = {"database_schema"}
-CHECKS = {"schema_matches_migrations"}
+ASSETS = {"database_schema", "nba_play_by_play", "clutch_situations", "clutch_player_actions"}
+CHECKS = {"schema_matches_migrations", "every_game_loaded"}
 SCHEDULES: set[str] = set()
 SENSORS = {"alert_on_run_failure"}
-JOBS = {"apply_schema"}
+JOBS = {"apply_schema", "load_nba_games"}
 
 
 def _asset_specs():

@@ -47,9 +47,10 @@ def embedded_server(pgdata: Path) -> PostgresServer:
     The server stays up while any process that called this is alive, then stops by itself.
     """
     pgdata = pgdata.expanduser().resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    if pgdata.exists():
-        _forget_dead_processes(pgdata)
+    # Created here, not by pgserver: it creates the folder outside its lock with exist_ok=False, so
+    # two processes starting at once would collide.
+    pgdata.mkdir(parents=True, exist_ok=True)
+    _forget_dead_processes(pgdata)
     server = get_server(pgdata, cleanup_mode="stop")
     if pgdata not in _ensured:
         _create_databases(server.get_uri("postgres"))

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from clutch_pipeline.nba.clock import parse_clock
 
+TEAM_ID_MIN, TEAM_ID_MAX = 1610612700, 1610612799
 SOURCE_V3 = "v3"
 SOURCE_CDN = "cdn"
 
@@ -114,8 +115,11 @@ class PlayAction:
 
     @property
     def is_team_action(self) -> bool:
-        """Team rebounds and team turnovers carry the team's id where a player's would be."""
-        return self.person_id is not None and self.person_id == self.team_id
+        """Team rebounds, turnovers and timeouts carry the team's id where a player's would be (v3 then
+        leaves teamId 0). NBA team ids are 16106127xx; no person id is in that range."""
+        return self.person_id is not None and (
+            self.person_id == self.team_id or TEAM_ID_MIN <= self.person_id <= TEAM_ID_MAX
+        )
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,7 @@ def record_loads(conn: psycopg.Connection, loads: Sequence[LoadRow]) -> None:
                                     attempted_at, loaded_at)
         SELECT g.*, now(), CASE WHEN g.status = 'loaded' THEN now() END
         FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::text[], %s::int[], %s::text[],
-                    %s::text[]) AS g
+                    %s::text[]) AS g(nba_game_id, status, source, origin, actions, content_sha256, error)
         ON CONFLICT (nba_game_id) DO UPDATE SET
             status = EXCLUDED.status, source = EXCLUDED.source, origin = EXCLUDED.origin,
             actions = EXCLUDED.actions, content_sha256 = EXCLUDED.content_sha256, error = EXCLUDED.error,

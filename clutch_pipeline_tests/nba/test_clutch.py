@@ -217,3 +217,13 @@ def test_the_margin_before_is_from_the_actors_side():
     margins = [a.margin_before for a in detect_clutch(actions).player_actions]
 
     assert margins == [0, -2]
+
+
+def test_team_actions_with_no_team_id_are_known_by_their_team_person_id():
+    # v3 puts the team's id in personId and leaves teamId 0: "PISTONS Rebound".
+    actions = _actions(
+        [v3(1, action_type="Rebound", description="PISTONS Rebound", team=0, person=1610612765)]
+    )
+
+    assert actions[0].is_team_action
+    assert detect_clutch(actions).player_actions == []

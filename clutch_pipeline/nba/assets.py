@@ -1,0 +1,150 @@
+"""NBA assets: raw play-by-play per game, and the clutch windows and player actions derived from it.
+
+One multi-asset owns the three tables so that a single pass over a season parses each game once; it can
+be subset, so the clutch tables can be rebuilt from the raw table alone (no source is called then).
+Partitioned by game; a backfill of any range of games is ONE run (``BackfillPolicy.single_run``).
+"""
+
+import dagster as dg
+
+from clutch_pipeline.db.assets import database_schema
+from clutch_pipeline.db.resources import PostgresResource
+from clutch_pipeline.nba.load import LoadReport, derive_clutch, load_games
+from clutch_pipeline.nba.partitions import nba_games
+from clutch_pipeline.nba.resources import NbaResource
+
+RAW = dg.AssetKey("nba_play_by_play")
+SITUATIONS = dg.AssetKey("clutch_situations")
+PLAYER_ACTIONS = dg.AssetKey("clutch_player_actions")
+MAX_LISTED = 20
+
+
+class NbaLoadConfig(dg.Config):
+    """Where to read games from, for this run. Unset archive: the CDN, then stats.nba.com v3."""
+
+    archive_path: str | None = None
+    manifest_path: str | None = None
+    force: bool = False
+
+
+def _listed(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            RAW,
+            group_name="nba",
+            deps=[database_schema],
+            kinds={"postgres"},
+            description=(
+                "Every play-by-play action of a game as its source sent it (nba_raw_actions, JSONB keyed by "
+                "game, source and the source's action key), read from a local archive, the NBA CDN or "
+                "stats.nba.com v3. Upserts the teams, players and games it names; records each game's load "
+                "in nba_game_loads. Unchanged games are skipped unless `force`."
+            ),
+        ),
+        dg.AssetSpec(
+            SITUATIONS,
+            group_name="nba",
+            deps=[RAW],
+            kinds={"postgres"},
+            description=(
+                "clutch_situations: each contiguous clutch window of a game (4th period or overtime, 5:00 or "
+                "less, margin before the action 5 or less), with UTC start and end, clocks, scores, "
+                "intensity and how its times were obtained."
+            ),
+        ),
+        dg.AssetSpec(
+            PLAYER_ACTIONS,
+            group_name="nba",
+            deps=[SITUATIONS],
+            kinds={"postgres"},
+            description=(
+                "clutch_player_actions: field goals, free throws, assists, rebounds, turnovers, steals and "
+                "blocks inside clutch windows, by player, with points, shot distance and location."
+            ),
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_game_loaded",
+            asset=RAW,
+            description="Every game of the run was read and parsed; fails naming the games that were not.",
+        )
+    ],
+    partitions_def=nba_games,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+    pool="nba_api",
+)
+def nba_games_load(
+    context: dg.AssetExecutionContext, config: NbaLoadConfig, postgres: PostgresResource, nba: NbaResource
+):
+    game_ids = list(context.partition_keys)
+    selected = context.selected_asset_keys
+    if RAW in selected:
+        games = nba.play_by_play(
+            game_ids, archive_path=config.archive_path, manifest_path=config.manifest_path
+        )
+        report = load_games(
+            postgres.connection,
+            games,
+            force=config.force,
+            derive=bool(selected & {SITUATIONS, PLAYER_ACTIONS}),
+            on_batch=lambda b: context.log.info(
+                f"batch: {len(b.loaded)} loaded, {len(b.unchanged)} unchanged, {len(b.failed)} failed"
+            ),
+        )
+    else:
+        report = derive_clutch(postgres.connection, game_ids)
+    for game_id, error in report.failed.items():
+        context.log.error(f"game {game_id} not loaded: {error}")
+    if len(game_ids) == 1 and report.failed:
+        raise dg.Failure(description=next(iter(report.failed.values())), metadata={"game": game_ids[0]})
+    yield from _results(report, selected, context.selected_asset_check_keys, len(game_ids))
+
+
+def _results(report: LoadReport, selected, selected_checks, requested: int):
+    common = {
+        "games_requested": requested,
+        "games_loaded": len(report.loaded),
+        "games_failed": len(report.failed),
+        "games_unchanged": len(report.unchanged),
+        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+    }
+    if RAW in selected:
+        yield dg.MaterializeResult(
+            asset_key=RAW,
+            metadata={
+                **common,
+                "actions_written": report.actions,
+                "unknown_action_types": report.unknown_actions,
+            },
+        )
+    if dg.AssetCheckKey(RAW, "every_game_loaded") in selected_checks:
+        failed = sorted(report.failed)
+        yield dg.AssetCheckResult(
+            asset_key=RAW,
+            check_name="every_game_loaded",
+            passed=not failed,
+            description=f"not loaded: {_listed(failed)}" if failed else "every game loaded",
+            metadata={
+                "failed_games": dg.MetadataValue.json({g: report.failed[g] for g in failed[:MAX_LISTED]})
+            },
+        )
+    if SITUATIONS in selected:
+        yield dg.MaterializeResult(
+            asset_key=SITUATIONS, metadata={**common, "rows_written": report.situations}
+        )
+    if PLAYER_ACTIONS in selected:
+        yield dg.MaterializeResult(
+            asset_key=PLAYER_ACTIONS,
+            metadata={
+                **common,
+                "rows_written": report.player_actions,
+                "unresolved_assists": report.unresolved_assists,
+            },
+        )

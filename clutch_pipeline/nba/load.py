@@ -1,0 +1,358 @@
+"""Loading games: parse, keep raw, upsert teams/players/games, derive clutch rows, record load status.
+
+A bad game (malformed, truncated, unreadable) is recorded in ``nba_game_loads`` with its error and the
+others load; each batch of good games is written in one transaction, so nothing is half-written.
+Clutch rows are derived from the same parsed actions in the same pass, or later from the raw table
+alone (``derive_clutch``), without calling a source again.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from clutch_pipeline.nba import store
+from clutch_pipeline.nba.clock import format_clock
+from clutch_pipeline.nba.clutch import GameClutch, detect_clutch, home_team_id
+from clutch_pipeline.nba.parse import GamePlayByPlay, MalformedPlayByPlay, parse_play_by_play
+from clutch_pipeline.nba.times import EventTime, estimate_event_times
+
+BATCH_GAMES = 100
+EASTERN = ZoneInfo("America/New_York")
+# Kinds whose actor is a player on the court (fouls and technicals can name coaches).
+_PLAYER_KINDS = {
+    "field_goal",
+    "free_throw",
+    "rebound",
+    "turnover",
+    "steal",
+    "block",
+    "substitution",
+    "jump_ball",
+}
+
+
+@dataclass(frozen=True)
+class GameInput:
+    """One game as a source delivered it: the parsed JSON, or why it could not be read."""
+
+    game_id: str
+    origin: str
+    payload: object | None
+    game_date: date | None = None
+    final: bool = True
+    error: str | None = None
+    content_sha256: str | None = None
+    source: str | None = None  # "v3" or "cdn"; detected from the payload when None
+
+
+@dataclass
+class LoadReport:
+    loaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    actions: int = 0
+    situations: int = 0
+    player_actions: int = 0
+    unknown_actions: int = 0
+    unresolved_assists: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: LoadReport) -> None:
+        self.loaded += other.loaded
+        self.unchanged += other.unchanged
+        self.failed.update(other.failed)
+        for name in ("actions", "situations", "player_actions", "unknown_actions", "unresolved_assists"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+ConnectionFactory = Callable[[], AbstractContextManager]
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class _Parsed:
+    game: GameInput
+    pbp: GamePlayByPlay
+    clutch: GameClutch
+    times: list[EventTime]
+    game_date: date
+
+
+def _game_row(parsed: _Parsed) -> store.GameRow:
+    actions = parsed.pbp.actions
+    home = parsed.clutch.home_team_id
+    away = next((a.team_id for a in actions if a.location == "v" and a.team_id), None)
+    if home is None or away is None:
+        raise MalformedPlayByPlay(parsed.game.game_id, "cannot tell the home and away teams apart")
+    last_scored = next((a for a in reversed(actions) if a.score_home is not None), None)
+    starts = [t.at for a, t in zip(actions, parsed.times, strict=True) if a.kind == "period_start"]
+    return store.GameRow(
+        nba_game_id=parsed.game.game_id,
+        home_team=home,
+        away_team=away,
+        game_date=parsed.game_date,
+        tipoff_at=starts[0] if starts else None,
+        status="final" if parsed.game.final else "in_progress",
+        home_score=last_scored.score_home if last_scored else None,
+        away_score=last_scored.score_away if last_scored else None,
+    )
+
+
+def _parse(game: GameInput, game_date: date | None) -> _Parsed:
+    if game.error:
+        raise MalformedPlayByPlay(game.game_id, game.error)
+    pbp = parse_play_by_play(game.payload, game_id=game.game_id, source=game.source)
+    if game_date is None:
+        # CDN actions carry UTC times: the game's date is the US-Eastern date of its first action.
+        first = next((a.time_actual for a in pbp.actions if a.time_actual), None)
+        game_date = first.astimezone(EASTERN).date() if first else None
+    if game_date is None:
+        raise MalformedPlayByPlay(
+            game.game_id, "game date unknown: add game_date to the manifest, or load the schedule first"
+        )
+    if home_team_id(pbp.actions) is None and pbp.source == "v3":
+        raise MalformedPlayByPlay(game.game_id, "no action names the home team")
+    clutch = detect_clutch(pbp.actions)
+    try:
+        times = estimate_event_times(pbp.actions, game_date)
+    except ValueError as exc:
+        raise MalformedPlayByPlay(game.game_id, f"event times: {exc}") from exc
+    return _Parsed(game, pbp, clutch, times, game_date)
+
+
+def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str]]:
+    """Teams (id -> tricode) and players (id -> name) the game's actions name."""
+    teams: dict[int, str | None] = {}
+    for raw in pbp.raw_actions:
+        if raw.get("teamId"):
+            team_id = int(raw["teamId"])
+            teams[team_id] = teams.get(team_id) or raw.get("teamTricode") or None
+    players: dict[int, str] = {}
+    for action in pbp.actions:
+        if action.kind in _PLAYER_KINDS and action.person_id and action.team_id and not action.is_team_action:
+            players.setdefault(action.person_id, action.player_name or str(action.person_id))
+    return teams, players
+
+
+def _clutch_rows(
+    parsed: _Parsed,
+    game_uuid: uuid.UUID,
+    playoff: bool,
+    team_ids: dict[int, uuid.UUID],
+    player_ids: dict[int, uuid.UUID],
+) -> tuple[list[tuple], list[tuple]]:
+    actions, times, clutch = parsed.pbp.actions, parsed.times, parsed.clutch
+    source = parsed.pbp.source
+    data_source = f"nba_{source}"
+    situations = []
+    situation_ids = {}
+    for window in clutch.windows:
+        situation_id = uuid.uuid4()
+        situation_ids[window.number] = situation_id
+        first, last = times[window.first], times[window.last]
+        margin = window.home_before - window.away_before
+        situations.append(
+            (
+                situation_id,
+                game_uuid,
+                "overtime" if window.overtime else "clutch_time",
+                first.at,
+                max(last.at, first.at),
+                format_clock(window.start_clock),
+                format_clock(window.end_clock),
+                window.period,
+                margin,
+                abs(margin),
+                window.home_before,
+                window.away_before,
+                True,
+                window.intensity,
+                playoff,
+                False,  # elimination: needs series standings, which no source here gives
+                data_source,
+                window.number,
+                window.home_after - window.away_after,
+                window.home_after,
+                window.away_after,
+                # The less certain end speaks for the window.
+                max(first, last, key=lambda t: t.error_seconds).method,
+                max(first.error_seconds, last.error_seconds),
+            )
+        )
+    rows = []
+    for pa in clutch.player_actions:
+        action = actions[pa.index]
+        at = times[pa.index]
+        rows.append(
+            (
+                uuid.uuid4(),
+                situation_ids[pa.window_number],
+                game_uuid,
+                player_ids[pa.person_id],
+                at.at,
+                pa.action_type,
+                pa.subtype,
+                pa.is_successful,
+                pa.points,
+                pa.shot_distance,
+                pa.x,
+                pa.y,
+                data_source,
+                team_ids.get(pa.team_id) if pa.team_id else None,
+                source,
+                action.action_key,
+                action.period,
+                format_clock(action.clock_seconds),
+                pa.margin_before,
+                at.method,
+                at.error_seconds,
+            )
+        )
+    return situations, rows
+
+
+def load_games(
+    connection: ConnectionFactory,
+    games: Iterable[GameInput],
+    *,
+    force: bool = False,
+    derive: bool = True,
+    known_dates: dict[str, date] | None = None,
+    on_batch: Callable[[LoadReport], None] | None = None,
+) -> LoadReport:
+    """Load games in batches; unchanged games (same content as their last load) are skipped unless forced."""
+    started = time.perf_counter()
+    total = LoadReport()
+    for batch in _batches(games, BATCH_GAMES):
+        report = LoadReport()
+        with connection() as conn:
+            ids = [g.game_id for g in batch]
+            previous = {} if force else store.loaded_hashes(conn, ids)
+            existing = store.games_by_id(conn, ids)
+            parsed: list[_Parsed] = []
+            failures: list[store.LoadRow] = []
+            for game in batch:
+                if game.content_sha256 and previous.get(game.game_id) == game.content_sha256:
+                    report.unchanged.append(game.game_id)
+                    continue
+                game_date = game.game_date or (known_dates or {}).get(game.game_id)
+                if game_date is None and game.game_id in existing:
+                    game_date = existing[game.game_id][1]
+                try:
+                    parsed.append(_parse(game, game_date))
+                except MalformedPlayByPlay as exc:
+                    report.failed[game.game_id] = str(exc)
+                    failures.append(
+                        store.LoadRow(
+                            game.game_id, "failed", None, game.origin, None, game.content_sha256, str(exc)
+                        )
+                    )
+            _write(conn, parsed, report, derive=derive)
+            store.record_loads(conn, failures)
+        total.add(report)
+        if on_batch is not None:
+            on_batch(report)
+    total.seconds = time.perf_counter() - started
+    return total
+
+
+def _write(
+    conn, parsed: list[_Parsed], report: LoadReport, *, keep_raw: bool = True, derive: bool = True
+) -> None:
+    """Write one batch of parsed games: raw and reference rows (``keep_raw``), clutch rows (``derive``)."""
+    if not parsed:
+        return
+    teams: dict[int, str | None] = {}
+    players: dict[int, str] = {}
+    for item in parsed:
+        item_teams, item_players = _people(item.pbp)
+        for team_id, tricode in item_teams.items():
+            teams[team_id] = teams.get(team_id) or tricode
+        players.update(item_players)
+    team_ids = store.upsert_teams(conn, teams)
+    player_ids = store.upsert_players(conn, players)
+    if keep_raw:
+        game_ids = store.upsert_games(conn, [_game_row(p) for p in parsed], team_ids)
+        report.actions += store.replace_raw_actions(
+            conn,
+            (
+                (p.game.game_id, p.pbp.source, [a.action_key for a in p.pbp.actions], p.pbp.raw_actions)
+                for p in parsed
+            ),
+        )
+    else:
+        known = store.games_by_id(conn, [p.game.game_id for p in parsed])
+        game_ids = {game_id: row[0] for game_id, row in known.items()}
+    if derive:
+        situations: list[tuple] = []
+        actions: list[tuple] = []
+        for item in parsed:
+            playoff = item.game.game_id[2] == "4"
+            rows = _clutch_rows(item, game_ids[item.game.game_id], playoff, team_ids, player_ids)
+            situations += rows[0]
+            actions += rows[1]
+        written = store.replace_clutch(conn, list(game_ids.values()), situations, actions)
+        report.situations += written[0]
+        report.player_actions += written[1]
+    for item in parsed:
+        report.loaded.append(item.game.game_id)
+        report.unknown_actions += item.clutch.unknown_actions
+        report.unresolved_assists += len(item.clutch.unresolved_assists)
+    if keep_raw:
+        store.record_loads(
+            conn,
+            [
+                store.LoadRow(
+                    p.game.game_id,
+                    "loaded",
+                    p.pbp.source,
+                    p.game.origin,
+                    len(p.pbp.actions),
+                    p.game.content_sha256,
+                    None,
+                )
+                for p in parsed
+            ],
+        )
+
+
+def derive_clutch(connection: ConnectionFactory, game_ids: Sequence[str]) -> LoadReport:
+    """Rebuild the clutch rows of these games from their stored raw actions, calling no source."""
+    started = time.perf_counter()
+    total = LoadReport()
+    for batch in _batches(game_ids, BATCH_GAMES):
+        report = LoadReport()
+        with connection() as conn:
+            raw = store.raw_actions(conn, batch)
+            known = store.games_by_id(conn, batch)
+            parsed = []
+            for game_id in batch:
+                if game_id not in raw or game_id not in known:
+                    report.failed[game_id] = f"game {game_id}: no raw play-by-play stored"
+                    continue
+                source, payload = raw[game_id]
+                game = GameInput(game_id, origin="nba_raw_actions", payload=payload, source=source)
+                try:
+                    parsed.append(_parse(game, known[game_id][1]))
+                except MalformedPlayByPlay as exc:
+                    report.failed[game_id] = str(exc)
+            _write(conn, parsed, report, keep_raw=False)
+        total.add(report)
+    total.seconds = time.perf_counter() - started
+    return total

@@ -1,0 +1,136 @@
+"""Loading games into PostgreSQL: raw kept, reference rows upserted, clutch rows derived, idempotent."""
+
+import copy
+import dataclasses
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
+from clutch_pipeline.nba.load import GameInput, derive_clutch, load_games
+
+from .test_parse import _sample
+
+
+def _connection(url):
+    @contextmanager
+    def connect():
+        with psycopg.connect(url) as conn:
+            yield conn
+
+    return connect
+
+
+def _inputs(game_ids=None):
+    archive = PlayByPlayArchive(SAMPLE_ARCHIVE)
+    for item in archive.read(game_ids or archive.game_ids()):
+        yield GameInput(
+            game_id=item.entry.game_id,
+            origin=item.entry.file,
+            payload=item.payload,
+            game_date=item.entry.game_date,
+            error=item.error,
+            content_sha256=item.content_sha256,
+        )
+
+
+def _count(conn, table: str, where: str = "") -> int:
+    query = psycopg.sql.SQL("SELECT count(*) FROM {} " + where).format(psycopg.sql.Identifier(table))
+    return conn.execute(query).fetchone()[0]
+
+
+def _snapshot(conn) -> dict:
+    tables = ("teams", "players", "games", "nba_raw_actions", "clutch_situations", "clutch_player_actions")
+    return {t: _count(conn, t) for t in tables}
+
+
+@pytest.fixture(scope="module")
+def sample_games():
+    return list(_inputs(["0022200003", "0022200009", "0022200010"]))
+
+
+def test_loading_games_keeps_raw_actions_and_derives_clutch_rows(conn, database_url, sample_games):
+    report = load_games(_connection(database_url), sample_games)
+
+    assert sorted(report.loaded) == ["0022200003", "0022200009", "0022200010"]
+    assert report.failed == {}
+    expected_actions = sum(len(g.payload) for g in sample_games)
+    assert report.actions == _count(conn, "nba_raw_actions") == expected_actions
+    assert _count(conn, "games") == 3 and _count(conn, "teams") == 6
+    assert report.situations == _count(conn, "clutch_situations") == 7  # 2 + 2 + 3 windows
+    assert report.player_actions == _count(conn, "clutch_player_actions") > 0
+    statuses = conn.execute("SELECT DISTINCT status, season, season_type FROM games").fetchall()
+    assert statuses == [("final", "2022-23", "regular_season")]
+
+
+def test_loading_the_same_games_twice_changes_nothing(conn, database_url, sample_games):
+    load_games(_connection(database_url), sample_games)
+    before = _snapshot(conn)
+
+    again = load_games(_connection(database_url), sample_games)
+    forced = load_games(_connection(database_url), sample_games, force=True)
+
+    assert sorted(again.unchanged) == ["0022200003", "0022200009", "0022200010"] and again.loaded == []
+    assert len(forced.loaded) == 3
+    assert _snapshot(conn) == before
+
+
+def test_a_malformed_game_is_recorded_and_the_others_load(conn, database_url, sample_games):
+    broken = GameInput(
+        game_id="0022200004", origin="G0004.json", payload=None, error="G0004.json: not valid JSON"
+    )
+    truncated = dataclasses.replace(
+        sample_games[0], game_id="0022200005", payload=[*sample_games[0].payload[:3], {}]
+    )
+
+    report = load_games(_connection(database_url), [broken, truncated, sample_games[1]])
+
+    assert report.loaded == ["0022200009"]
+    assert set(report.failed) == {"0022200004", "0022200005"}
+    failed = dict(
+        conn.execute("SELECT nba_game_id, error FROM nba_game_loads WHERE status = 'failed'").fetchall()
+    )
+    assert "not valid JSON" in failed["0022200004"]
+    assert "action #3: field 'actionType' is missing" in failed["0022200005"]
+    assert _count(conn, "nba_raw_actions", "WHERE nba_game_id <> '0022200009'") == 0
+
+
+def test_clutch_rows_are_rebuilt_from_the_raw_table_alone(conn, database_url, sample_games):
+    load_games(_connection(database_url), sample_games)
+    before = _snapshot(conn)
+    conn.execute("DELETE FROM clutch_situations")
+
+    report = derive_clutch(_connection(database_url), ["0022200003", "0022200009", "0022200010"])
+
+    assert report.failed == {}
+    assert _snapshot(conn) == before
+
+
+def test_a_game_without_a_date_is_refused_with_the_reason(database_url, sample_games):
+    undated = dataclasses.replace(sample_games[0], game_date=None)
+
+    report = load_games(_connection(database_url), [undated])
+
+    assert "game date unknown" in report.failed["0022200003"]
+
+
+def test_a_live_game_polled_twice_keeps_one_copy_of_each_action_and_goes_final(conn, database_url):
+    full = _sample("playbyplay_0022000001.json")
+    early = copy.deepcopy(full)
+    early["game"]["actions"] = early["game"]["actions"][:300]
+
+    first = load_games(
+        _connection(database_url),
+        [GameInput("0022000001", "cdn", early, final=False, source="cdn", content_sha256="a")],
+    )
+    second = load_games(
+        _connection(database_url),
+        [GameInput("0022000001", "cdn", full, final=True, source="cdn", content_sha256="b")],
+    )
+
+    assert first.loaded == second.loaded == ["0022000001"]
+    assert _count(conn, "nba_raw_actions") == len(full["game"]["actions"])
+    status, game_date = conn.execute("SELECT status, game_date FROM games").fetchone()
+    assert status == "final"
+    assert str(game_date) == "2020-12-22"  # the US-Eastern date of a 7 pm tip, 00:06 UTC the next day
