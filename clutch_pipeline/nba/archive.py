@@ -94,20 +94,27 @@ class PlayByPlayArchive:
         return self._by_game.get(game_id)
 
     def _members(self, names: set[str]) -> Iterator[tuple[str, bytes]]:
-        """(base name, bytes) of the wanted files, in archive order; one pass over a tar."""
+        """(base name, bytes) of the wanted files, in archive order.
+
+        A tarball is read as a stream, once, and only as far as the last wanted file.
+        """
         if self.path.is_dir():
             for name in sorted(names):
                 candidate = self.path / name
                 if candidate.is_file():
                     yield name, candidate.read_bytes()
             return
+        remaining = set(names)
         try:
-            with tarfile.open(self.path, "r:*") as tar:
+            with tarfile.open(self.path, "r|*") as tar:
                 for member in tar:
                     name = PurePosixPath(member.name).name
-                    if member.isfile() and name in names:
+                    if member.isfile() and name in remaining:
                         handle = tar.extractfile(member)
                         yield name, handle.read() if handle else b""
+                        remaining.discard(name)
+                        if not remaining:
+                            return
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise ArchiveError(f"{self.path.name}: unreadable archive ({exc})") from exc
 

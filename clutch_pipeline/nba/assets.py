@@ -103,6 +103,7 @@ def nba_games_load(
     for game_id, error in report.failed.items():
         context.log.error(f"game {game_id} not loaded: {error}")
     if len(game_ids) == 1 and report.failed:
+        # A run for one game fails on its own bad file; a run for many goes on and the check names them.
         raise dg.Failure(description=next(iter(report.failed.values())), metadata={"game": game_ids[0]})
     yield from _results(report, selected, context.selected_asset_check_keys, len(game_ids))
 

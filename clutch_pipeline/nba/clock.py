@@ -17,6 +17,11 @@ _LEGACY = re.compile(r"^(\d+):(\d+(?:\.\d+)?)$")
 
 def parse_clock(text: str) -> float:
     """Seconds left in the period: ``PT04M59.00S`` -> 299.0, ``PT00M00.40S`` -> 0.4, ``4:59`` -> 299.0."""
+    if len(text) == 11 and text[:2] == "PT" and text[4] == "M" and text[10] == "S":
+        try:  # the one shape both feeds use, read without a regex (a season has 600,000 of them)
+            return int(text[2:4]) * 60 + float(text[5:10])
+        except ValueError:
+            pass
     match = _ISO.match(text) or _LEGACY.match(text)
     if not match:
         raise ValueError(f"not a game clock: {text!r}")
@@ -37,5 +42,7 @@ def period_seconds(period: int) -> float:
 
 def elapsed_game_seconds(period: int, clock_seconds: float) -> float:
     """Seconds of game time played before this moment, across periods (for ordering and time models)."""
-    played = sum(period_seconds(p) for p in range(1, period))
+    regulation = min(period - 1, REGULATION_PERIODS)
+    overtimes = max(period - 1 - REGULATION_PERIODS, 0)
+    played = regulation * REGULATION_PERIOD_SECONDS + overtimes * OVERTIME_PERIOD_SECONDS
     return played + period_seconds(period) - clock_seconds

@@ -13,14 +13,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from clutch_pipeline.nba import store
 from clutch_pipeline.nba.clock import format_clock
 from clutch_pipeline.nba.clutch import GameClutch, detect_clutch, home_team_id
-from clutch_pipeline.nba.parse import GamePlayByPlay, MalformedPlayByPlay, parse_play_by_play
-from clutch_pipeline.nba.times import EventTime, estimate_event_times
+from clutch_pipeline.nba.parse import SOURCE_CDN, GamePlayByPlay, MalformedPlayByPlay, parse_play_by_play
+from clutch_pipeline.nba.times import EventTime, estimate_event_times, exact_anchors, wall_clock_anchors
 
 BATCH_GAMES = 100
 EASTERN = ZoneInfo("America/New_York")
@@ -89,32 +89,49 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 class _Parsed:
     game: GameInput
     pbp: GamePlayByPlay
-    clutch: GameClutch
-    times: list[EventTime]
     game_date: date
+    clutch: GameClutch | None = None  # only when deriving clutch rows
+    times: list[EventTime] | None = None
+
+    def derive(self) -> None:
+        self.clutch = detect_clutch(self.pbp.actions)
+        try:
+            self.times = estimate_event_times(self.pbp.actions, self.game_date)
+        except ValueError as exc:
+            raise MalformedPlayByPlay(self.game.game_id, f"event times: {exc}") from exc
+
+
+def _tipoff(pbp: GamePlayByPlay, game_date: date) -> datetime | None:
+    """The first period's start: exact on CDN actions, from its wall-clock label on v3."""
+    anchors = (
+        exact_anchors(pbp.actions) if pbp.source == SOURCE_CDN else wall_clock_anchors(pbp.actions, game_date)
+    )
+    for anchor in anchors:
+        if pbp.actions[anchor.index].kind == "period_start":
+            return anchor.at
+    return None
 
 
 def _game_row(parsed: _Parsed) -> store.GameRow:
     actions = parsed.pbp.actions
-    home = parsed.clutch.home_team_id
+    home = home_team_id(actions)
     away = next((a.team_id for a in actions if a.location == "v" and a.team_id), None)
     if home is None or away is None:
         raise MalformedPlayByPlay(parsed.game.game_id, "cannot tell the home and away teams apart")
     last_scored = next((a for a in reversed(actions) if a.score_home is not None), None)
-    starts = [t.at for a, t in zip(actions, parsed.times, strict=True) if a.kind == "period_start"]
     return store.GameRow(
         nba_game_id=parsed.game.game_id,
         home_team=home,
         away_team=away,
         game_date=parsed.game_date,
-        tipoff_at=starts[0] if starts else None,
+        tipoff_at=_tipoff(parsed.pbp, parsed.game_date),
         status="final" if parsed.game.final else "in_progress",
         home_score=last_scored.score_home if last_scored else None,
         away_score=last_scored.score_away if last_scored else None,
     )
 
 
-def _parse(game: GameInput, game_date: date | None) -> _Parsed:
+def _parse(game: GameInput, game_date: date | None, *, derive: bool) -> _Parsed:
     if game.error:
         raise MalformedPlayByPlay(game.game_id, game.error)
     pbp = parse_play_by_play(game.payload, game_id=game.game_id, source=game.source)
@@ -126,14 +143,12 @@ def _parse(game: GameInput, game_date: date | None) -> _Parsed:
         raise MalformedPlayByPlay(
             game.game_id, "game date unknown: add game_date to the manifest, or load the schedule first"
         )
-    if home_team_id(pbp.actions) is None and pbp.source == "v3":
+    if home_team_id(pbp.actions) is None:
         raise MalformedPlayByPlay(game.game_id, "no action names the home team")
-    clutch = detect_clutch(pbp.actions)
-    try:
-        times = estimate_event_times(pbp.actions, game_date)
-    except ValueError as exc:
-        raise MalformedPlayByPlay(game.game_id, f"event times: {exc}") from exc
-    return _Parsed(game, pbp, clutch, times, game_date)
+    parsed = _Parsed(game, pbp, game_date)
+    if derive:
+        parsed.derive()
+    return parsed
 
 
 def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str]]:
@@ -255,7 +270,7 @@ def load_games(
                 if game_date is None and game.game_id in existing:
                     game_date = existing[game.game_id][1]
                 try:
-                    parsed.append(_parse(game, game_date))
+                    parsed.append(_parse(game, game_date, derive=derive))
                 except MalformedPlayByPlay as exc:
                     report.failed[game.game_id] = str(exc)
                     failures.append(
@@ -312,8 +327,9 @@ def _write(
         report.player_actions += written[1]
     for item in parsed:
         report.loaded.append(item.game.game_id)
-        report.unknown_actions += item.clutch.unknown_actions
-        report.unresolved_assists += len(item.clutch.unresolved_assists)
+        report.unknown_actions += sum(1 for a in item.pbp.actions if a.kind == "unknown")
+        if item.clutch is not None:
+            report.unresolved_assists += len(item.clutch.unresolved_assists)
     if keep_raw:
         store.record_loads(
             conn,
@@ -349,7 +365,7 @@ def derive_clutch(connection: ConnectionFactory, game_ids: Sequence[str]) -> Loa
                 source, payload = raw[game_id]
                 game = GameInput(game_id, origin="nba_raw_actions", payload=payload, source=source)
                 try:
-                    parsed.append(_parse(game, known[game_id][1]))
+                    parsed.append(_parse(game, known[game_id][1], derive=True))
                 except MalformedPlayByPlay as exc:
                     report.failed[game_id] = str(exc)
             _write(conn, parsed, report, keep_raw=False)
