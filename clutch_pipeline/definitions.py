@@ -3,7 +3,8 @@
 Stages and their asset groups:
 - ``platform``: ``database_schema`` (migrations), checked by ``schema_matches_migrations``.
 - ``nba``: ``nba_play_by_play`` (raw actions; check ``every_game_loaded``), ``clutch_situations``,
-  ``clutch_player_actions``, partitioned by game (dynamic partitions ``nba_games``).
+  ``clutch_player_actions`` (check ``official_clutch_totals``), partitioned by game (dynamic
+  partitions ``nba_games``).
 
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
@@ -19,11 +20,12 @@ from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.jobs import JOBS
 from clutch_pipeline.nba.assets import nba_games_load
+from clutch_pipeline.nba.checks import official_clutch_totals
 from clutch_pipeline.nba.resources import NbaResource
 
 defs = dg.Definitions(
     assets=[database_schema, nba_games_load],
-    asset_checks=[schema_matches_migrations],
+    asset_checks=[schema_matches_migrations, official_clutch_totals],
     jobs=JOBS,
     schedules=[],
     sensors=[alert_on_run_failure],

@@ -72,6 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Base URL of the NBA CDN (liveData play-by-play and scoreboard, staticData schedule).",
     ),
     Setting(
+        "CLUTCH_NBA_OFFICIAL_CLUTCH",
+        None,
+        "Official `leaguedashplayerclutch` tables to validate against, as `season=path` pairs separated "
+        "by commas (e.g. `2022-23=../shared/data/nba_2022_23/official_clutch/leaguedashplayerclutch_"
+        "2022-23_RS_base_totals.csv`); regular season. Unset: the check is skipped.",
+    ),
+    Setting(
         "CLUTCH_TEST_DATABASE_URL",
         None,
         "Tests only: a PostgreSQL server URL to run the suite against (e.g. "
@@ -96,6 +103,7 @@ class Settings:
     pool_limits: Mapping[str, int]
     nba_stats_base_url: str
     nba_cdn_base_url: str
+    nba_official_clutch: Mapping[str, Path]
     test_database_url: str | None
 
     @property
@@ -119,6 +127,18 @@ def _value(environ: Mapping[str, str], name: str) -> str | None:
     return default
 
 
+def _season_paths(raw: str | None) -> dict[str, Path]:
+    paths = {}
+    for pair in (raw or "").split(","):
+        if not pair.strip():
+            continue
+        season, _, path = pair.partition("=")
+        if not path or len(season.strip()) != 7:
+            raise ValueError(f"CLUTCH_NBA_OFFICIAL_CLUTCH: expected season=path (2022-23=...), got {pair!r}")
+        paths[season.strip()] = Path(path.strip()).expanduser()
+    return paths
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
@@ -140,6 +160,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pool_limits=pool_limits,
         nba_stats_base_url=_value(env, "NBA_STATS_BASE_URL").rstrip("/"),
         nba_cdn_base_url=_value(env, "NBA_CDN_BASE_URL").rstrip("/"),
+        nba_official_clutch=_season_paths(_value(env, "CLUTCH_NBA_OFFICIAL_CLUTCH")),
         test_database_url=_value(env, "CLUTCH_TEST_DATABASE_URL"),
     )
 

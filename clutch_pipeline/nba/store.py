@@ -291,3 +291,27 @@ def clutch_player_totals(
     ).fetchall()
     names = ("FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "PTS", "AST", "TOV", "STL", "BLK", "REB")
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+
+
+def season_load_state(conn: psycopg.Connection, season: str, season_type: str) -> tuple[int, int, int]:
+    """(games known, games whose last load succeeded, games whose last load failed) of a season."""
+    row = conn.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE l.status = 'loaded'),
+               (SELECT count(*) FROM nba_game_loads f
+                WHERE f.status = 'failed' AND substr(f.nba_game_id, 3, 1) = %(type_digit)s
+                  AND substr(f.nba_game_id, 4, 2) = %(year)s)
+        FROM games g LEFT JOIN nba_game_loads l ON l.nba_game_id = g.nba_game_id
+        WHERE g.season = %(season)s AND g.season_type = %(season_type)s
+        """,
+        {
+            "season": season,
+            "season_type": season_type,
+            "type_digit": {"preseason": "1", "regular_season": "2", "playoffs": "4", "play_in": "5"}.get(
+                season_type, "2"
+            ),
+            "year": season[2:4],
+        },
+    ).fetchone()
+    return row[0], row[1], row[2]
