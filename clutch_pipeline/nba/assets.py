@@ -9,6 +9,7 @@ import dagster as dg
 
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.resources import PostgresResource
+from clutch_pipeline.nba import store
 from clutch_pipeline.nba.load import LoadReport, derive_clutch, load_games
 from clutch_pipeline.nba.partitions import nba_games
 from clutch_pipeline.nba.resources import NbaResource
@@ -86,8 +87,15 @@ def nba_games_load(
     game_ids = list(context.partition_keys)
     selected = context.selected_asset_keys
     if RAW in selected:
+        skipped: set[str] = set()
+        if not config.force and not config.archive_path:
+            # Resumable API backfills: games already over and loaded are not fetched again.
+            with postgres.connection() as conn:
+                skipped = store.final_and_loaded(conn, game_ids)
         games = nba.play_by_play(
-            game_ids, archive_path=config.archive_path, manifest_path=config.manifest_path
+            [g for g in game_ids if g not in skipped],
+            archive_path=config.archive_path,
+            manifest_path=config.manifest_path,
         )
         report = load_games(
             postgres.connection,
@@ -98,6 +106,7 @@ def nba_games_load(
                 f"batch: {len(b.loaded)} loaded, {len(b.unchanged)} unchanged, {len(b.failed)} failed"
             ),
         )
+        report.unchanged += sorted(skipped)
     else:
         report = derive_clutch(postgres.connection, game_ids)
     for game_id, error in report.failed.items():

@@ -315,3 +315,13 @@ def season_load_state(conn: psycopg.Connection, season: str, season_type: str) -
         },
     ).fetchone()
     return row[0], row[1], row[2]
+
+
+def final_and_loaded(conn: psycopg.Connection, game_ids: Sequence[str]) -> set[str]:
+    """Games that are over and whose last load succeeded: an API backfill need not fetch them again."""
+    rows = conn.execute(
+        """SELECT g.nba_game_id FROM games g JOIN nba_game_loads l USING (nba_game_id)
+           WHERE g.status = 'final' AND l.status = 'loaded' AND g.nba_game_id = ANY(%s)""",
+        (list(game_ids),),
+    ).fetchall()
+    return {game_id for (game_id,) in rows}

@@ -157,3 +157,33 @@ def test_a_game_no_source_can_give_fails_with_the_reason(instance, database_url,
     result = _run(instance, database_url, ["0022200999"], archive=None, nba=nba, raise_on_error=False)
 
     assert not result.success
+
+
+def test_an_api_backfill_stops_cleanly_when_the_nba_stops_answering(instance, database_url, conn, fake_nba):
+    fake_nba.fail(503)  # every request, for good: a lock-out
+    nba = NbaResource(
+        stats_base_url=fake_nba.stats_base_url,
+        cdn_base_url=fake_nba.cdn_base_url,
+        retry_attempts=2,
+        retry_base_seconds=0.01,
+    )
+    keys = [f"00222005{n:02d}" for n in range(50, 56)]
+
+    result = _run(instance, database_url, keys, archive=None, nba=nba)
+
+    assert not _check(result).passed
+    errors = dict(conn.execute("SELECT nba_game_id, error FROM nba_game_loads").fetchall())
+    assert len(errors) == 6
+    assert sum("not attempted" in e for e in errors.values()) == 3
+
+
+def test_an_api_backfill_does_not_fetch_finished_games_again(instance, database_url, fake_nba):
+    nba = NbaResource(stats_base_url=fake_nba.stats_base_url, cdn_base_url=fake_nba.cdn_base_url)
+    _run(instance, database_url, ["0022000001"], archive=None, nba=nba)
+
+    again = _run(instance, database_url, ["0022000001"], archive=None, nba=nba)
+
+    assert fake_nba.count("playbyplay_0022000001") == 1
+    events = [e for e in again.get_asset_materialization_events() if e.asset_key == RAW]
+    metadata = events[0].step_materialization_data.materialization.metadata
+    assert metadata["games_unchanged"].value == 1
