@@ -147,6 +147,7 @@ def run_step(
     instance: dg.DagsterInstance,
     step: MainJobStep,
     on_event: EventCallback | None = None,
+    launched_by: str = "clutch run",
 ) -> StepReport:
     """Run one step of the main job on ``instance``, reporting its events as they come."""
     started = time.perf_counter()
@@ -165,7 +166,7 @@ def run_step(
             run_id=run_id,
             run_config={**QUIET_LOGS, **step.run_config},
             raise_on_error=False,
-            tags={"clutch/launched_by": "clutch run", **partition_tags},
+            tags={"clutch/launched_by": launched_by, **partition_tags},
         )
         for event in result.get_asset_materialization_events():
             materialization = event.step_materialization_data.materialization
