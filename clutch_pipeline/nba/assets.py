@@ -156,5 +156,6 @@ def _results(report: LoadReport, selected, selected_checks, requested: int):
                 **common,
                 "rows_written": report.player_actions,
                 "unresolved_assists": report.unresolved_assists,
+                "shot_models": dg.MetadataValue.json(report.shot_models),
             },
         )

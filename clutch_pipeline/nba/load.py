@@ -2,8 +2,11 @@
 
 A bad game (malformed, truncated, unreadable) is recorded in ``nba_game_loads`` with its error and the
 others load; each batch of good games is written in one transaction, so nothing is half-written.
-Clutch rows are derived from the same parsed actions in the same pass, or later from the raw table
-alone (``derive_clutch``), without calling a source again.
+
+Clutch rows are derived in the same pass over the parsed actions (``load_games``), or later from the raw
+table alone (``derive_clutch``), without calling a source again. Either way in two phases: first every
+game's raw actions (and what clutch detection needs of them, which is small), then, once the season's
+shot model is fitted on all its loaded shots, the clutch rows with their expected points.
 """
 
 from __future__ import annotations
@@ -18,11 +21,26 @@ from zoneinfo import ZoneInfo
 
 from clutch_pipeline.nba import store
 from clutch_pipeline.nba.clock import format_clock
-from clutch_pipeline.nba.clutch import GameClutch, detect_clutch, home_team_id
-from clutch_pipeline.nba.parse import SOURCE_CDN, GamePlayByPlay, MalformedPlayByPlay, parse_play_by_play
+from clutch_pipeline.nba.clutch import (
+    ClutchWindow,
+    GameClutch,
+    PlayerClutchAction,
+    detect_clutch,
+    home_team_id,
+)
+from clutch_pipeline.nba.parse import (
+    SOURCE_CDN,
+    GamePlayByPlay,
+    MalformedPlayByPlay,
+    PlayAction,
+    parse_play_by_play,
+)
+from clutch_pipeline.nba.shots import Shot, ShotModel, shot_family
 from clutch_pipeline.nba.times import EventTime, estimate_event_times, exact_anchors, wall_clock_anchors
 
 BATCH_GAMES = 100
+# A season's stored shot model is reused until its loaded games grow by more than this share.
+SHOT_MODEL_STALE_SHARE = 0.02
 EASTERN = ZoneInfo("America/New_York")
 # Kinds whose actor is a player on the court (fouls and technicals can name coaches).
 _PLAYER_KINDS = {
@@ -61,6 +79,7 @@ class LoadReport:
     player_actions: int = 0
     unknown_actions: int = 0
     unresolved_assists: int = 0
+    shot_models: dict[str, str] = field(default_factory=dict)  # season -> "reused" / "fitted on N games"
     seconds: float = 0.0
 
     def add(self, other: LoadReport) -> None:
@@ -165,22 +184,56 @@ def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str]]
     return teams, players
 
 
+@dataclass
+class _Derived:
+    """What clutch rows need of one parsed game, kept while the rest of the run loads (small)."""
+
+    game_id: str
+    source: str
+    windows: list[ClutchWindow]
+    window_times: dict[int, tuple[EventTime, EventTime]]
+    player_actions: list[tuple[PlayerClutchAction, PlayAction, EventTime]]
+    teams: dict[int, str | None]
+    players: dict[int, str]
+    unresolved_assists: int
+
+    @classmethod
+    def of(cls, parsed: _Parsed) -> _Derived:
+        clutch, times, actions = parsed.clutch, parsed.times, parsed.pbp.actions
+        teams, players = _people(parsed.pbp)
+        return cls(
+            game_id=parsed.game.game_id,
+            source=parsed.pbp.source,
+            windows=clutch.windows,
+            window_times={w.number: (times[w.first], times[w.last]) for w in clutch.windows},
+            player_actions=[(pa, actions[pa.index], times[pa.index]) for pa in clutch.player_actions],
+            teams=teams,
+            players=players,
+            unresolved_assists=len(clutch.unresolved_assists),
+        )
+
+
+def _expected_points(model: ShotModel | None, pa: PlayerClutchAction, action: PlayAction) -> float | None:
+    if model is None or pa.action_type not in ("field_goal_made", "field_goal_missed", "free_throw"):
+        return None
+    return round(model.action_expected_points(action), 3)
+
+
 def _clutch_rows(
-    parsed: _Parsed,
+    item: _Derived,
     game_uuid: uuid.UUID,
-    playoff: bool,
+    model: ShotModel | None,
     team_ids: dict[int, uuid.UUID],
     player_ids: dict[int, uuid.UUID],
 ) -> tuple[list[tuple], list[tuple]]:
-    actions, times, clutch = parsed.pbp.actions, parsed.times, parsed.clutch
-    source = parsed.pbp.source
-    data_source = f"nba_{source}"
+    data_source = f"nba_{item.source}"
+    playoff = item.game_id[2] == "4"
     situations = []
     situation_ids = {}
-    for window in clutch.windows:
+    for window in item.windows:
         situation_id = uuid.uuid4()
         situation_ids[window.number] = situation_id
-        first, last = times[window.first], times[window.last]
+        first, last = item.window_times[window.number]
         margin = window.home_before - window.away_before
         situations.append(
             (
@@ -211,9 +264,8 @@ def _clutch_rows(
             )
         )
     rows = []
-    for pa in clutch.player_actions:
-        action = actions[pa.index]
-        at = times[pa.index]
+    for pa, action, at in item.player_actions:
+        expected = _expected_points(model, pa, action)
         rows.append(
             (
                 uuid.uuid4(),
@@ -228,9 +280,11 @@ def _clutch_rows(
                 pa.shot_distance,
                 pa.x,
                 pa.y,
+                expected,
+                None if expected is None else round(pa.points - expected, 3),
                 data_source,
                 team_ids.get(pa.team_id) if pa.team_id else None,
-                source,
+                item.source,
                 action.action_key,
                 action.period,
                 format_clock(action.clock_seconds),
@@ -251,9 +305,13 @@ def load_games(
     known_dates: dict[str, date] | None = None,
     on_batch: Callable[[LoadReport], None] | None = None,
 ) -> LoadReport:
-    """Load games in batches; unchanged games (same content as their last load) are skipped unless forced."""
+    """Load games in batches; unchanged games (same content as their last load) are skipped unless forced.
+
+    With ``derive``, the clutch rows of the loaded games are rebuilt once all of them are in.
+    """
     started = time.perf_counter()
     total = LoadReport()
+    derived: list[_Derived] = []
     for batch in _batches(games, BATCH_GAMES):
         report = LoadReport()
         with connection() as conn:
@@ -278,19 +336,20 @@ def load_games(
                             game.game_id, "failed", None, game.origin, None, game.content_sha256, str(exc)
                         )
                     )
-            _write(conn, parsed, report, derive=derive)
+            _write_raw(conn, parsed, report)
             store.record_loads(conn, failures)
+        derived += [_Derived.of(p) for p in parsed] if derive else []
         total.add(report)
         if on_batch is not None:
             on_batch(report)
+    if derived:
+        _write_clutch(connection, derived, total)
     total.seconds = time.perf_counter() - started
     return total
 
 
-def _write(
-    conn, parsed: list[_Parsed], report: LoadReport, *, keep_raw: bool = True, derive: bool = True
-) -> None:
-    """Write one batch of parsed games: raw and reference rows (``keep_raw``), clutch rows (``derive``)."""
+def _write_raw(conn, parsed: list[_Parsed], report: LoadReport) -> None:
+    """Raw actions, teams, players, games and load status of one batch of parsed games."""
     if not parsed:
         return
     teams: dict[int, str | None] = {}
@@ -301,74 +360,141 @@ def _write(
             teams[team_id] = teams.get(team_id) or tricode
         players.update(item_players)
     team_ids = store.upsert_teams(conn, teams)
-    player_ids = store.upsert_players(conn, players)
-    if keep_raw:
-        game_ids = store.upsert_games(conn, [_game_row(p) for p in parsed], team_ids)
-        report.actions += store.replace_raw_actions(
-            conn,
-            (
-                (p.game.game_id, p.pbp.source, [a.action_key for a in p.pbp.actions], p.pbp.raw_actions)
-                for p in parsed
-            ),
-        )
-    else:
-        known = store.games_by_id(conn, [p.game.game_id for p in parsed])
-        game_ids = {game_id: row[0] for game_id, row in known.items()}
-    if derive:
-        situations: list[tuple] = []
-        actions: list[tuple] = []
-        for item in parsed:
-            playoff = item.game.game_id[2] == "4"
-            rows = _clutch_rows(item, game_ids[item.game.game_id], playoff, team_ids, player_ids)
-            situations += rows[0]
-            actions += rows[1]
-        written = store.replace_clutch(conn, list(game_ids.values()), situations, actions)
-        report.situations += written[0]
-        report.player_actions += written[1]
+    store.upsert_players(conn, players)
+    store.upsert_games(conn, [_game_row(p) for p in parsed], team_ids)
+    report.actions += store.replace_raw_actions(
+        conn,
+        (
+            (p.game.game_id, p.pbp.source, [a.action_key for a in p.pbp.actions], p.pbp.raw_actions)
+            for p in parsed
+        ),
+    )
     for item in parsed:
         report.loaded.append(item.game.game_id)
         report.unknown_actions += sum(1 for a in item.pbp.actions if a.kind == "unknown")
-        if item.clutch is not None:
-            report.unresolved_assists += len(item.clutch.unresolved_assists)
-    if keep_raw:
-        store.record_loads(
-            conn,
-            [
-                store.LoadRow(
-                    p.game.game_id,
-                    "loaded",
-                    p.pbp.source,
-                    p.game.origin,
-                    len(p.pbp.actions),
-                    p.game.content_sha256,
-                    None,
-                )
-                for p in parsed
-            ],
+    store.record_loads(
+        conn,
+        [
+            store.LoadRow(
+                p.game.game_id,
+                "loaded",
+                p.pbp.source,
+                p.game.origin,
+                len(p.pbp.actions),
+                p.game.content_sha256,
+                None,
+            )
+            for p in parsed
+        ],
+    )
+
+
+def season_of(game_id: str) -> str:
+    year = int(game_id[3:5])
+    start = (1900 if year >= 46 else 2000) + year
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _fit_shot_model(conn, season: str) -> ShotModel | None:
+    shots = []
+    for (
+        source,
+        action_type,
+        sub_type,
+        description,
+        player,
+        distance,
+        x,
+        y,
+        value,
+        result,
+    ) in store.season_field_goals(conn, season):
+        value = int(value or 0) or (3 if (action_type == "3pt" or "3PT" in (description or "")) else 2)
+        made = result == "Made" if source == SOURCE_CDN else action_type == "Made Shot"
+        shots.append(
+            Shot(
+                value=value,
+                distance_feet=float(distance) if distance not in (None, "") else None,
+                x=float(x) if x not in (None, "") else None,
+                y=float(y) if y not in (None, "") else None,
+                family=shot_family(sub_type or "", description or "", player),
+                made=made,
+            )
         )
+    if not shots:
+        return None
+    made, attempted = store.season_free_throws(conn, season)
+    return ShotModel.fit(shots, made, attempted)
+
+
+def season_shot_model(conn, season: str, report: LoadReport) -> ShotModel | None:
+    """The season's shot model: the stored one while it is fresh, else fitted on its loaded games now."""
+    rows, fitted_games = store.shot_model_rows(conn, season)
+    games = store.loaded_games_in_season(conn, season)
+    if rows and games <= fitted_games * (1 + SHOT_MODEL_STALE_SHARE):
+        report.shot_models[season] = f"reused (fitted on {fitted_games} games)"
+        return ShotModel.from_rows(rows)
+    model = _fit_shot_model(conn, season)
+    if model is not None:
+        store.replace_shot_model(conn, season, model.to_rows(), games)
+        report.shot_models[season] = f"fitted on {games} games"
+    return model
+
+
+def _write_clutch(connection: ConnectionFactory, derived: list[_Derived], report: LoadReport) -> None:
+    """Clutch rows of every derived game, with expected points from its season's shot model."""
+    models: dict[str, ShotModel | None] = {}
+    with connection() as conn:
+        for season in sorted({season_of(d.game_id) for d in derived}):
+            models[season] = season_shot_model(conn, season, report)
+    for batch in _batches(derived, BATCH_GAMES):
+        with connection() as conn:
+            teams: dict[int, str | None] = {}
+            players: dict[int, str] = {}
+            for item in batch:
+                for team_id, tricode in item.teams.items():
+                    teams[team_id] = teams.get(team_id) or tricode
+                players.update(item.players)
+            team_ids = store.upsert_teams(conn, teams)
+            player_ids = store.upsert_players(conn, players)
+            known = store.games_by_id(conn, [d.game_id for d in batch])
+            situations: list[tuple] = []
+            actions: list[tuple] = []
+            for item in batch:
+                rows = _clutch_rows(
+                    item, known[item.game_id][0], models[season_of(item.game_id)], team_ids, player_ids
+                )
+                situations += rows[0]
+                actions += rows[1]
+                report.unresolved_assists += item.unresolved_assists
+            written = store.replace_clutch(conn, [known[d.game_id][0] for d in batch], situations, actions)
+            report.situations += written[0]
+            report.player_actions += written[1]
 
 
 def derive_clutch(connection: ConnectionFactory, game_ids: Sequence[str]) -> LoadReport:
     """Rebuild the clutch rows of these games from their stored raw actions, calling no source."""
     started = time.perf_counter()
     total = LoadReport()
+    derived: list[_Derived] = []
     for batch in _batches(game_ids, BATCH_GAMES):
-        report = LoadReport()
         with connection() as conn:
             raw = store.raw_actions(conn, batch)
             known = store.games_by_id(conn, batch)
-            parsed = []
-            for game_id in batch:
-                if game_id not in raw or game_id not in known:
-                    report.failed[game_id] = f"game {game_id}: no raw play-by-play stored"
-                    continue
-                source, payload = raw[game_id]
-                game = GameInput(game_id, origin="nba_raw_actions", payload=payload, source=source)
-                try:
-                    parsed.append(_parse(game, known[game_id][1], derive=True))
-                except MalformedPlayByPlay as exc:
-                    report.failed[game_id] = str(exc)
-            _write(conn, parsed, report, keep_raw=False)
-        total.add(report)
+        for game_id in batch:
+            if game_id not in raw or game_id not in known:
+                total.failed[game_id] = f"game {game_id}: no raw play-by-play stored"
+                continue
+            source, payload = raw[game_id]
+            game = GameInput(game_id, origin="nba_raw_actions", payload=payload, source=source)
+            try:
+                parsed = _parse(game, known[game_id][1], derive=True)
+            except MalformedPlayByPlay as exc:
+                total.failed[game_id] = str(exc)
+                continue
+            derived.append(_Derived.of(parsed))
+            total.loaded.append(game_id)
+    if derived:
+        _write_clutch(connection, derived, total)
     total.seconds = time.perf_counter() - started
     return total

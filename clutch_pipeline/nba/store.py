@@ -232,7 +232,8 @@ SITUATION_COLUMNS = (
 )
 PLAYER_ACTION_COLUMNS = (
     "action_id, situation_id, game_id, player_id, action_timestamp, action_type, action_subtype, "
-    "is_successful, points_scored, shot_distance, shot_location_x, shot_location_y, data_source, team_id, "
+    "is_successful, points_scored, shot_distance, shot_location_x, shot_location_y, expected_points, "
+    "points_over_expected, data_source, team_id, "
     "source, source_action_key, period, game_clock, score_margin_before, time_method, time_error_seconds"
 )
 
@@ -325,3 +326,67 @@ def final_and_loaded(conn: psycopg.Connection, game_ids: Sequence[str]) -> set[s
         (list(game_ids),),
     ).fetchall()
     return {game_id for (game_id,) in rows}
+
+
+def season_field_goals(conn: psycopg.Connection, season: str) -> Iterable[tuple]:
+    """Every loaded field goal of a season, as the raw fields a shot model reads: (source, actionType,
+    subType, description, playerName, shotDistance, xLegacy, yLegacy, shotValue, shotResult).
+    A server-side cursor: a season is about 220,000 rows."""
+    year = season[2:4]
+    with conn.cursor(name="season_field_goals") as cursor:
+        cursor.itersize = 20_000
+        cursor.execute(
+            """
+            SELECT r.source, r.payload->>'actionType', r.payload->>'subType', r.payload->>'description',
+                   r.payload->>'playerName', r.payload->>'shotDistance', r.payload->>'xLegacy',
+                   r.payload->>'yLegacy', r.payload->>'shotValue', r.payload->>'shotResult'
+            FROM nba_raw_actions r
+            JOIN nba_game_loads l ON l.nba_game_id = r.nba_game_id AND l.status = 'loaded'
+                                 AND l.source = r.source
+            WHERE substr(r.nba_game_id, 4, 2) = %s AND (r.payload->>'isFieldGoal')::int = 1
+            """,
+            (year,),
+        )
+        yield from cursor
+
+
+def season_free_throws(conn: psycopg.Connection, season: str) -> tuple[int, int]:
+    """(made, attempted) free throws of a season's loaded games."""
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE coalesce(r.payload->>'shotResult', '') = 'Made'
+                                   OR (r.source = 'v3' AND r.payload->>'description' NOT LIKE 'MISS%%')),
+               count(*)
+        FROM nba_raw_actions r
+        JOIN nba_game_loads l ON l.nba_game_id = r.nba_game_id AND l.status = 'loaded' AND l.source = r.source
+        WHERE substr(r.nba_game_id, 4, 2) = %s
+          AND lower(replace(r.payload->>'actionType', ' ', '')) = 'freethrow'
+        """,
+        (season[2:4],),
+    ).fetchone()
+    return row[0], row[1]
+
+
+def loaded_games_in_season(conn: psycopg.Connection, season: str) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM nba_game_loads WHERE status = 'loaded' AND substr(nba_game_id, 4, 2) = %s",
+        (season[2:4],),
+    ).fetchone()[0]
+
+
+def shot_model_rows(conn: psycopg.Connection, season: str) -> tuple[list[tuple], int]:
+    """The stored model of a season (rows as shots.ROW_COLUMNS) and how many games it saw."""
+    rows = conn.execute(
+        "SELECT zone, family, attempts, makes, probability, games FROM nba_shot_models WHERE season = %s",
+        (season,),
+    ).fetchall()
+    return [tuple(r[:5]) for r in rows], (rows[0][5] if rows else 0)
+
+
+def replace_shot_model(conn: psycopg.Connection, season: str, rows: Sequence[tuple], games: int) -> None:
+    conn.execute("DELETE FROM nba_shot_models WHERE season = %s", (season,))
+    with conn.cursor().copy(
+        "COPY nba_shot_models (season, zone, family, attempts, makes, probability, games) FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row((season, *row, games))

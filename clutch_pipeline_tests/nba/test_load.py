@@ -134,3 +134,31 @@ def test_a_live_game_polled_twice_keeps_one_copy_of_each_action_and_goes_final(c
     status, game_date = conn.execute("SELECT status, game_date FROM games").fetchone()
     assert status == "final"
     assert str(game_date) == "2020-12-22"  # the US-Eastern date of a 7 pm tip, 00:06 UTC the next day
+
+
+def test_shots_and_free_throws_get_expected_points_from_the_seasons_shot_model(
+    conn, database_url, sample_games
+):
+    report = load_games(_connection(database_url), sample_games)
+
+    assert report.shot_models == {"2022-23": "fitted on 3 games"}
+    rows = conn.execute(
+        """SELECT action_type, count(*), count(expected_points), count(points_over_expected)
+           FROM clutch_player_actions GROUP BY 1"""
+    ).fetchall()
+    for action_type, total, expected, over in rows:
+        wanted = total if action_type in ("field_goal_made", "field_goal_missed", "free_throw") else 0
+        assert (expected, over) == (wanted, wanted), action_type
+    bad = conn.execute(
+        "SELECT count(*) FROM clutch_player_actions"
+        " WHERE points_over_expected <> points_scored - expected_points"
+    ).fetchone()[0]
+    assert bad == 0
+
+
+def test_a_fresh_shot_model_is_reused_not_refitted(database_url, sample_games):
+    load_games(_connection(database_url), sample_games)
+
+    again = derive_clutch(_connection(database_url), [g.game_id for g in sample_games])
+
+    assert again.shot_models == {"2022-23": "reused (fitted on 3 games)"}
