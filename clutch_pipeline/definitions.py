@@ -8,6 +8,7 @@ Stages and their asset groups:
 
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
+- ``nba_live_games`` (sensor, STOPPED: it calls cdn.nba.com): every five minutes, runs for live games.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from clutch_pipeline.jobs import JOBS
 from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals
 from clutch_pipeline.nba.resources import NbaResource
+from clutch_pipeline.nba.sensors import nba_live_games
 
 defs = dg.Definitions(
     assets=[database_schema, nba_games_load],
     asset_checks=[schema_matches_migrations, official_clutch_totals],
     jobs=JOBS,
     schedules=[],
-    sensors=[alert_on_run_failure],
+    sensors=[alert_on_run_failure, nba_live_games],
     resources={"postgres": PostgresResource(), "nba": NbaResource()},
 )

@@ -9,7 +9,7 @@ from clutch_pipeline.definitions import defs
 ASSETS = {"database_schema", "nba_play_by_play", "clutch_situations", "clutch_player_actions"}
 CHECKS = {"schema_matches_migrations", "every_game_loaded", "official_clutch_totals"}
 SCHEDULES: set[str] = set()
-SENSORS = {"alert_on_run_failure"}
+SENSORS = {"alert_on_run_failure", "nba_live_games"}
 JOBS = {"apply_schema", "load_nba_games"}
 
 

@@ -35,6 +35,7 @@ from clutch_pipeline.nba.parse import (
     PlayAction,
     parse_play_by_play,
 )
+from clutch_pipeline.nba.schedule import ScheduledGame, season_of
 from clutch_pipeline.nba.shots import Shot, ShotModel, shot_family
 from clutch_pipeline.nba.times import EventTime, estimate_event_times, exact_anchors, wall_clock_anchors
 
@@ -63,7 +64,7 @@ class GameInput:
     origin: str
     payload: object | None
     game_date: date | None = None
-    final: bool = True
+    final: bool | None = None  # None: read it from the actions (the game-end row, or a decided 4th+)
     error: str | None = None
     content_sha256: str | None = None
     source: str | None = None  # "v3" or "cdn"; detected from the payload when None
@@ -131,6 +132,51 @@ def _tipoff(pbp: GamePlayByPlay, game_date: date) -> datetime | None:
     return None
 
 
+def _is_final(parsed: _Parsed) -> bool:
+    if parsed.game.final is not None:
+        return parsed.game.final
+    actions = parsed.pbp.actions
+    if any(a.kind == "game_end" for a in actions):
+        return True
+    last = actions[-1]
+    scored = next((a for a in reversed(actions) if a.score_home is not None), None)
+    return (
+        last.kind == "period_end"
+        and last.period >= 4
+        and scored is not None
+        and scored.score_home != scored.score_away
+    )
+
+
+def scheduled_game_rows(games: Sequence[ScheduledGame]) -> tuple[dict[int, str | None], list[store.GameRow]]:
+    """Teams and game rows for games a schedule or scoreboard announced."""
+    teams: dict[int, str | None] = {}
+    rows = []
+    for game in games:
+        teams[game.home_team_id] = game.home_tricode
+        teams[game.away_team_id] = game.away_tricode
+        rows.append(
+            store.GameRow(
+                nba_game_id=game.game_id,
+                home_team=game.home_team_id,
+                away_team=game.away_team_id,
+                game_date=game.game_date,
+                tipoff_at=game.tipoff_utc,
+                status=game.status,
+                home_score=game.home_score,
+                away_score=game.away_score,
+            )
+        )
+    return teams, rows
+
+
+def register_games(conn, games: Sequence[ScheduledGame]) -> int:
+    """Upsert announced games (and their teams), so their dates are known before play-by-play is."""
+    teams, rows = scheduled_game_rows(games)
+    store.upsert_games(conn, rows, store.upsert_teams(conn, teams))
+    return len(rows)
+
+
 def _game_row(parsed: _Parsed) -> store.GameRow:
     actions = parsed.pbp.actions
     home = home_team_id(actions)
@@ -144,7 +190,7 @@ def _game_row(parsed: _Parsed) -> store.GameRow:
         away_team=away,
         game_date=parsed.game_date,
         tipoff_at=_tipoff(parsed.pbp, parsed.game_date),
-        status="final" if parsed.game.final else "in_progress",
+        status="final" if _is_final(parsed) else "in_progress",
         home_score=last_scored.score_home if last_scored else None,
         away_score=last_scored.score_away if last_scored else None,
     )
@@ -387,12 +433,6 @@ def _write_raw(conn, parsed: list[_Parsed], report: LoadReport) -> None:
             for p in parsed
         ],
     )
-
-
-def season_of(game_id: str) -> str:
-    year = int(game_id[3:5])
-    start = (1900 if year >= 46 else 2000) + year
-    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def _fit_shot_model(conn, season: str) -> ShotModel | None:

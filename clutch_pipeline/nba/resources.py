@@ -40,6 +40,7 @@ class NbaResource(dg.ConfigurableResource):
                     origin=f"{archive.path.name}:{item.entry.file}",
                     payload=item.payload,
                     game_date=item.entry.game_date,
+                    final=True,  # an archive holds games that are over
                     error=item.error,
                     content_sha256=item.content_sha256,
                 )
