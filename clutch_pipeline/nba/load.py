@@ -36,7 +36,7 @@ from clutch_pipeline.nba.parse import (
     parse_play_by_play,
 )
 from clutch_pipeline.nba.schedule import ScheduledGame, season_of
-from clutch_pipeline.nba.shots import Shot, ShotModel, shot_family
+from clutch_pipeline.nba.shots import Shot, ShotModel, shot_family, shot_from_action
 from clutch_pipeline.nba.times import EventTime, estimate_event_times, exact_anchors, wall_clock_anchors
 
 BATCH_GAMES = 100
@@ -242,6 +242,8 @@ class _Derived:
     teams: dict[int, str | None]
     players: dict[int, str]
     unresolved_assists: int
+    shots: list[Shot]  # every field goal of the game, for the season's shot model
+    free_throws: tuple[int, int]  # made, attempted
 
     @classmethod
     def of(cls, parsed: _Parsed) -> _Derived:
@@ -256,6 +258,11 @@ class _Derived:
             teams=teams,
             players=players,
             unresolved_assists=len(clutch.unresolved_assists),
+            shots=[shot for a in actions if a.kind == "field_goal" and (shot := shot_from_action(a))],
+            free_throws=(
+                sum(1 for a in actions if a.kind == "free_throw" and a.made),
+                sum(1 for a in actions if a.kind == "free_throw"),
+            ),
         )
 
 
@@ -435,8 +442,12 @@ def _write_raw(conn, parsed: list[_Parsed], report: LoadReport) -> None:
     )
 
 
-def _fit_shot_model(conn, season: str) -> ShotModel | None:
-    shots = []
+def _fit_shot_model(conn, season: str, in_run: Sequence[_Derived]) -> ShotModel | None:
+    """Fit on every loaded shot of the season: this run's from memory, the other games' from raw."""
+    shots = [shot for item in in_run for shot in item.shots]
+    made = sum(item.free_throws[0] for item in in_run)
+    attempted = sum(item.free_throws[1] for item in in_run)
+    exclude = [item.game_id for item in in_run]
     for (
         source,
         action_type,
@@ -448,33 +459,39 @@ def _fit_shot_model(conn, season: str) -> ShotModel | None:
         y,
         value,
         result,
-    ) in store.season_field_goals(conn, season):
+    ) in store.season_field_goals(conn, season, exclude):
         value = int(value or 0) or (3 if (action_type == "3pt" or "3PT" in (description or "")) else 2)
-        made = result == "Made" if source == SOURCE_CDN else action_type == "Made Shot"
         shots.append(
             Shot(
                 value=value,
                 distance_feet=float(distance) if distance not in (None, "") else None,
                 x=float(x) if x not in (None, "") else None,
                 y=float(y) if y not in (None, "") else None,
-                family=shot_family(sub_type or "", description or "", player),
-                made=made,
+                # As shot_from_action reads a parsed action: v3 names the whole shot in subType.
+                family=(
+                    shot_family(sub_type)
+                    if source != SOURCE_CDN and sub_type
+                    else shot_family(sub_type or "", description or "", player)
+                ),
+                made=result == "Made" if source == SOURCE_CDN else action_type == "Made Shot",
             )
         )
+    stored_made, stored_attempted = store.season_free_throws(conn, season, exclude)
     if not shots:
         return None
-    made, attempted = store.season_free_throws(conn, season)
-    return ShotModel.fit(shots, made, attempted)
+    return ShotModel.fit(shots, made + stored_made, attempted + stored_attempted)
 
 
-def season_shot_model(conn, season: str, report: LoadReport) -> ShotModel | None:
+def season_shot_model(
+    conn, season: str, report: LoadReport, in_run: Sequence[_Derived] = ()
+) -> ShotModel | None:
     """The season's shot model: the stored one while it is fresh, else fitted on its loaded games now."""
     rows, fitted_games = store.shot_model_rows(conn, season)
     games = store.loaded_games_in_season(conn, season)
     if rows and games <= fitted_games * (1 + SHOT_MODEL_STALE_SHARE):
         report.shot_models[season] = f"reused (fitted on {fitted_games} games)"
         return ShotModel.from_rows(rows)
-    model = _fit_shot_model(conn, season)
+    model = _fit_shot_model(conn, season, in_run)
     if model is not None:
         store.replace_shot_model(conn, season, model.to_rows(), games)
         report.shot_models[season] = f"fitted on {games} games"
@@ -486,7 +503,8 @@ def _write_clutch(connection: ConnectionFactory, derived: list[_Derived], report
     models: dict[str, ShotModel | None] = {}
     with connection() as conn:
         for season in sorted({season_of(d.game_id) for d in derived}):
-            models[season] = season_shot_model(conn, season, report)
+            in_run = [d for d in derived if season_of(d.game_id) == season]
+            models[season] = season_shot_model(conn, season, report, in_run)
     for batch in _batches(derived, BATCH_GAMES):
         with connection() as conn:
             teams: dict[int, str | None] = {}

@@ -328,9 +328,9 @@ def final_and_loaded(conn: psycopg.Connection, game_ids: Sequence[str]) -> set[s
     return {game_id for (game_id,) in rows}
 
 
-def season_field_goals(conn: psycopg.Connection, season: str) -> Iterable[tuple]:
+def season_field_goals(conn: psycopg.Connection, season: str, exclude: Sequence[str] = ()) -> Iterable[tuple]:
     """Every loaded field goal of a season, as the raw fields a shot model reads: (source, actionType,
-    subType, description, playerName, shotDistance, xLegacy, yLegacy, shotValue, shotResult).
+    subType, description, playerNameI, shotDistance, xLegacy, yLegacy, shotValue, shotResult).
     A server-side cursor: a season is about 220,000 rows."""
     year = season[2:4]
     with conn.cursor(name="season_field_goals") as cursor:
@@ -338,20 +338,22 @@ def season_field_goals(conn: psycopg.Connection, season: str) -> Iterable[tuple]
         cursor.execute(
             """
             SELECT r.source, r.payload->>'actionType', r.payload->>'subType', r.payload->>'description',
-                   r.payload->>'playerName', r.payload->>'shotDistance', r.payload->>'xLegacy',
+                   coalesce(nullif(r.payload->>'playerNameI', ''), r.payload->>'playerName'),
+                   r.payload->>'shotDistance', r.payload->>'xLegacy',
                    r.payload->>'yLegacy', r.payload->>'shotValue', r.payload->>'shotResult'
             FROM nba_raw_actions r
             JOIN nba_game_loads l ON l.nba_game_id = r.nba_game_id AND l.status = 'loaded'
                                  AND l.source = r.source
             WHERE substr(r.nba_game_id, 4, 2) = %s AND (r.payload->>'isFieldGoal')::int = 1
+              AND NOT r.nba_game_id = ANY(%s)
             """,
-            (year,),
+            (year, list(exclude)),
         )
         yield from cursor
 
 
-def season_free_throws(conn: psycopg.Connection, season: str) -> tuple[int, int]:
-    """(made, attempted) free throws of a season's loaded games."""
+def season_free_throws(conn: psycopg.Connection, season: str, exclude: Sequence[str] = ()) -> tuple[int, int]:
+    """(made, attempted) free throws of a season's loaded games, but those in ``exclude``."""
     row = conn.execute(
         """
         SELECT count(*) FILTER (WHERE coalesce(r.payload->>'shotResult', '') = 'Made'
@@ -359,10 +361,10 @@ def season_free_throws(conn: psycopg.Connection, season: str) -> tuple[int, int]
                count(*)
         FROM nba_raw_actions r
         JOIN nba_game_loads l ON l.nba_game_id = r.nba_game_id AND l.status = 'loaded' AND l.source = r.source
-        WHERE substr(r.nba_game_id, 4, 2) = %s
+        WHERE substr(r.nba_game_id, 4, 2) = %s AND NOT r.nba_game_id = ANY(%s)
           AND lower(replace(r.payload->>'actionType', ' ', '')) = 'freethrow'
         """,
-        (season[2:4],),
+        (season[2:4], list(exclude)),
     ).fetchone()
     return row[0], row[1]
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
-from clutch_pipeline.nba.load import GameInput, derive_clutch, load_games
+from clutch_pipeline.nba.load import GameInput, LoadReport, derive_clutch, load_games
 
 from .test_parse import _sample
 
@@ -162,3 +162,22 @@ def test_a_fresh_shot_model_is_reused_not_refitted(database_url, sample_games):
     again = derive_clutch(_connection(database_url), [g.game_id for g in sample_games])
 
     assert again.shot_models == {"2022-23": "reused (fitted on 3 games)"}
+
+
+def test_the_shot_model_reads_stored_shots_as_it_reads_parsed_ones(conn, database_url, sample_games):
+    # Fitted once from memory (the games of the run), once from the raw table alone: the same model.
+    load_games(_connection(database_url), sample_games)
+    from_memory = conn.execute(
+        "SELECT zone, family, attempts, makes FROM nba_shot_models ORDER BY 1, 2"
+    ).fetchall()
+    conn.execute("DELETE FROM nba_shot_models")
+    conn.execute("DELETE FROM clutch_situations")
+
+    from clutch_pipeline.nba.load import season_shot_model
+
+    with psycopg.connect(database_url) as fresh:
+        season_shot_model(fresh, "2022-23", LoadReport())
+    from_raw = conn.execute(
+        "SELECT zone, family, attempts, makes FROM nba_shot_models ORDER BY 1, 2"
+    ).fetchall()
+    assert from_raw == from_memory
