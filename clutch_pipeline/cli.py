@@ -154,7 +154,8 @@ def nba() -> None:
 @click.option(
     "--archive",
     type=click.Path(exists=True, path_type=Path),
-    help="A folder or .tar.xz of play-by-play JSON to read instead of the NBA's servers.",
+    help="A folder or .tar.xz of play-by-play JSON. Without it: the current season, from the CDN's "
+    "schedule and play-by-play (stats v3 where the CDN does not serve a game).",
 )
 @click.option(
     "--manifest",
@@ -167,20 +168,34 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
 
     Games already loaded and unchanged are skipped unless --force, so an interrupted backfill resumes.
     """
+    from clutch_pipeline.db.connection import connect
     from clutch_pipeline.definitions import defs
+    from clutch_pipeline.http_retry import HttpGaveUp
     from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step
-    from clutch_pipeline.nba.backfill import BackfillError, archive_season_games
+    from clutch_pipeline.nba.backfill import BackfillError, archive_season_games, schedule_season_games
+    from clutch_pipeline.nba.load import register_games
     from clutch_pipeline.nba.partitions import nba_games
+    from clutch_pipeline.nba.resources import NbaResource
 
-    if archive is None:
-        raise click.UsageError("give --archive: loading a season from the NBA's servers is not wired yet")
+    instance, urls = prepare_instance(load_settings())
+    config: dict = {"force": force}
     try:
-        games = archive_season_games(season, archive, manifest)
-    except (BackfillError, ValueError) as exc:
+        if archive is not None:
+            games = archive_season_games(season, archive, manifest)
+            config["archive_path"] = str(archive.resolve())
+            if manifest:
+                config["manifest_path"] = str(manifest.resolve())
+        else:
+            # The current season: the CDN schedule names its games; they are registered (with their
+            # dates) before their play-by-play is read from the CDN or stats v3.
+            with NbaResource().sources() as sources:
+                scheduled, games = schedule_season_games(season, sources.cdn_schedule())
+            with connect(urls.app) as conn:
+                register_games(conn, scheduled)
+            if not games:
+                raise BackfillError(f"no game of {season} has been played yet")
+    except (BackfillError, HttpGaveUp, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    config = {"archive_path": str(archive.resolve()), "force": force}
-    if manifest:
-        config["manifest_path"] = str(manifest.resolve())
     step = MainJobStep(
         "load_nba_games",
         f"nba: backfill {season} ({len(games)} games)",
@@ -188,7 +203,6 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
         partitions_def_name=nba_games.name,
         partition_keys=lambda: games,
     )
-    instance, _ = prepare_instance(load_settings())
     console.print(f"{step.title}: one run")
     with console.status("loading"):
         report = run_step(defs, instance, step, launched_by="clutch nba backfill")

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from clutch_pipeline.cli import main
 from clutch_pipeline.db.embedded import embedded_server
-from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE
 
 
 def _processes_using(folder: Path) -> list[str]:
@@ -105,36 +104,6 @@ def test_clutch_dev_serves_the_ui_on_the_same_instance_and_stops_cleanly(cli_env
     while _processes_using(Path(cli_env["CLUTCH_HOME"])) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _processes_using(Path(cli_env["CLUTCH_HOME"])) == []
-
-
-def test_nba_backfill_loads_a_season_from_an_archive_in_one_run(database_url, cli_env, clutch_command):
-    env = {**cli_env, "CLUTCH_DATABASE_URL": database_url}
-
-    result = subprocess.run(
-        [*clutch_command, "nba", "backfill", "--season", "2022-23", "--archive", str(SAMPLE_ARCHIVE)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "nba: backfill 2022-23 (39 games): one run" in result.stdout
-    with psycopg.connect(database_url) as conn:
-        runs = conn.execute("SELECT count(*) FROM runs WHERE pipeline_name = 'load_nba_games'").fetchone()[0]
-        games = conn.execute("SELECT count(*) FROM nba_game_loads WHERE status = 'loaded'").fetchone()[0]
-    assert (runs, games) == (1, 39)
-
-
-def test_nba_backfill_refuses_a_season_the_archive_does_not_hold(database_url, monkeypatch):
-    monkeypatch.setenv("CLUTCH_DATABASE_URL", database_url)
-
-    result = CliRunner().invoke(
-        main, ["nba", "backfill", "--season", "2021-22", "--archive", str(SAMPLE_ARCHIVE)]
-    )
-
-    assert result.exit_code == 1
-    assert "holds no game of 2021-22" in result.output
 
 
 def test_db_upgrade_applies_migrations_to_the_configured_server(empty_database_url, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clutch_pipeline.nba.archive import PlayByPlayArchive
+from clutch_pipeline.nba.schedule import FINAL, IN_PROGRESS, ScheduledGame, parse_schedule
 
 
 class BackfillError(ValueError):
@@ -27,3 +28,19 @@ def archive_season_games(season: str, archive: Path, manifest: Path | None = Non
     if not games:
         raise BackfillError(f"{archive.name} holds no game of {season}")
     return games
+
+
+def schedule_season_games(season: str, schedule_payload: dict) -> tuple[list[ScheduledGame], list[str]]:
+    """The season's games from the CDN schedule (the current season only: a schedule is a snapshot of
+    the season in progress), and the ids of those played or being played, which a backfill loads."""
+    season_year(season)
+    games, _undecided = parse_schedule(schedule_payload)
+    in_season = [g for g in games if g.season == season]
+    if not in_season:
+        seasons = sorted({g.season for g in games})
+        raise BackfillError(
+            f"the NBA's schedule covers {', '.join(seasons) or 'no season'}, not {season}: "
+            "load past seasons with --archive"
+        )
+    played = sorted(g.game_id for g in in_season if g.status in (FINAL, IN_PROGRESS))
+    return in_season, played

@@ -1,0 +1,116 @@
+"""`clutch nba backfill`: a season in one run, from an archive or the CDN's schedule."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from clutch_pipeline.cli import main
+from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE
+from clutch_pipeline.nba.backfill import BackfillError, season_year
+
+NBA_TEST_DATA = Path(__file__).parent / "data"
+
+
+def test_nba_backfill_loads_a_season_from_an_archive_in_one_run(database_url, cli_env, clutch_command):
+    env = {**cli_env, "CLUTCH_DATABASE_URL": database_url}
+
+    result = subprocess.run(
+        [*clutch_command, "nba", "backfill", "--season", "2022-23", "--archive", str(SAMPLE_ARCHIVE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nba: backfill 2022-23 (39 games): one run" in result.stdout
+    with psycopg.connect(database_url) as conn:
+        runs = conn.execute("SELECT count(*) FROM runs WHERE pipeline_name = 'load_nba_games'").fetchone()[0]
+        games = conn.execute("SELECT count(*) FROM nba_game_loads WHERE status = 'loaded'").fetchone()[0]
+    assert (runs, games) == (1, 39)
+
+
+def _schedule_of_the_cdn_sample_game() -> dict:
+    """The cut-down schedule, turned into the 2020-21 season with its one game (GSW at BKN) final."""
+    schedule = json.loads((NBA_TEST_DATA / "scheduleLeagueV2_2.json").read_text())
+    day = schedule["leagueSchedule"]["gameDates"][0]
+    game = dict(day["games"][0])
+    game.update(
+        gameId="0022000001",
+        gameStatus=3,
+        gameStatusText="Final",
+        gameDateTimeUTC="2020-12-23T00:00:00Z",
+        gameDateUTC="2020-12-22T05:00:00Z",
+        homeTeam={**game["homeTeam"], "teamId": 1610612751, "teamTricode": "BKN", "score": 99},
+        awayTeam={**game["awayTeam"], "teamId": 1610612744, "teamTricode": "GSW", "score": 125},
+    )
+    schedule["leagueSchedule"]["seasonYear"] = "2020-21"
+    schedule["leagueSchedule"]["gameDates"] = [{"gameDate": "12/22/2020 00:00:00", "games": [game]}]
+    return schedule
+
+
+def test_nba_backfill_of_the_current_season_reads_the_cdn_schedule_and_play_by_play(
+    database_url, cli_env, clutch_command, fake_nba
+):
+    fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
+    env = {
+        **cli_env,
+        "CLUTCH_DATABASE_URL": database_url,
+        "NBA_CDN_BASE_URL": fake_nba.cdn_base_url,
+        "NBA_STATS_BASE_URL": fake_nba.stats_base_url,
+    }
+
+    result = subprocess.run(
+        [*clutch_command, "nba", "backfill", "--season", "2020-21"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(database_url) as conn:
+        games = conn.execute("SELECT nba_game_id, status, game_date::text FROM games").fetchall()
+        actions = conn.execute("SELECT source, count(*) FROM nba_raw_actions GROUP BY 1").fetchall()
+    assert games == [("0022000001", "final", "2020-12-22")]
+    assert actions == [("cdn", 610)]
+
+
+def test_nba_backfill_without_an_archive_refuses_a_past_season(
+    database_url, cli_env, clutch_command, fake_nba
+):
+    fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
+    env = {**cli_env, "CLUTCH_DATABASE_URL": database_url, "NBA_CDN_BASE_URL": fake_nba.cdn_base_url}
+
+    result = subprocess.run(
+        [*clutch_command, "nba", "backfill", "--season", "2019-20"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 1
+    assert "covers 2020-21, not 2019-20: load past seasons with --archive" in result.stderr
+
+
+def test_nba_backfill_refuses_a_season_the_archive_does_not_hold(database_url, monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", database_url)
+
+    result = CliRunner().invoke(
+        main, ["nba", "backfill", "--season", "2021-22", "--archive", str(SAMPLE_ARCHIVE)]
+    )
+
+    assert result.exit_code == 1
+    assert "holds no game of 2021-22" in result.output
+
+
+@pytest.mark.parametrize("bad", ["2022-24", "2022", "22-23"])
+def test_a_season_name_must_be_one_season(bad):
+    assert season_year("2022-23") == "22"
+    with pytest.raises(BackfillError, match="season"):
+        season_year(bad)
