@@ -112,6 +112,8 @@ class _Parsed:
     game_date: date
     clutch: GameClutch | None = None  # only when deriving clutch rows
     times: list[EventTime] | None = None
+    teams: dict[int, str | None] = field(default_factory=dict)  # team id -> tricode, from the actions
+    players: dict[int, str] = field(default_factory=dict)  # person id -> name
 
     def derive(self) -> None:
         self.clutch = detect_clutch(self.pbp.actions)
@@ -211,6 +213,7 @@ def _parse(game: GameInput, game_date: date | None, *, derive: bool) -> _Parsed:
     if home_team_id(pbp.actions) is None:
         raise MalformedPlayByPlay(game.game_id, "no action names the home team")
     parsed = _Parsed(game, pbp, game_date)
+    parsed.teams, parsed.players = _people(pbp)
     if derive:
         parsed.derive()
     return parsed
@@ -248,7 +251,7 @@ class _Derived:
     @classmethod
     def of(cls, parsed: _Parsed) -> _Derived:
         clutch, times, actions = parsed.clutch, parsed.times, parsed.pbp.actions
-        teams, players = _people(parsed.pbp)
+        teams, players = parsed.teams, parsed.players
         return cls(
             game_id=parsed.game.game_id,
             source=parsed.pbp.source,
@@ -408,10 +411,9 @@ def _write_raw(conn, parsed: list[_Parsed], report: LoadReport) -> None:
     teams: dict[int, str | None] = {}
     players: dict[int, str] = {}
     for item in parsed:
-        item_teams, item_players = _people(item.pbp)
-        for team_id, tricode in item_teams.items():
+        for team_id, tricode in item.teams.items():
             teams[team_id] = teams.get(team_id) or tricode
-        players.update(item_players)
+        players.update(item.players)
     team_ids = store.upsert_teams(conn, teams)
     store.upsert_players(conn, players)
     store.upsert_games(conn, [_game_row(p) for p in parsed], team_ids)
