@@ -117,6 +117,9 @@ class _Parsed:
 
     def derive(self) -> None:
         self.clutch = detect_clutch(self.pbp.actions)
+        if not self.clutch.windows:
+            self.times = []  # about half of all games never reach clutch time: no times are needed
+            return
         try:
             self.times = estimate_event_times(self.pbp.actions, self.game_date)
         except ValueError as exc:
