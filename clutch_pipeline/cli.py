@@ -112,12 +112,16 @@ def dev(host: str, port: int) -> None:
     The same database and Dagster storage as `clutch run`: embedded by default, no setup needed.
     Stop with Ctrl-C; the embedded PostgreSQL stops with it.
     """
+    from clutch_pipeline.db.migrations import upgrade
     from clutch_pipeline.jobs import instance_environment, prepare_instance
     from clutch_pipeline.project import project_file
 
     settings = load_settings()
     instance, urls = prepare_instance(settings)
     instance.dispose()
+    applied = upgrade(urls.app).applied  # so every asset can run from the UI on a fresh database
+    if applied:
+        console.print(f"schema: applied {', '.join(m.label for m in applied)}")
     env = process_environment()
     env.update(instance_environment(settings, urls))
     # The children connect to the server this process keeps running; they do not start their own.
@@ -169,6 +173,7 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     Games already loaded and unchanged are skipped unless --force, so an interrupted backfill resumes.
     """
     from clutch_pipeline.db.connection import connect
+    from clutch_pipeline.db.migrations import upgrade
     from clutch_pipeline.definitions import defs
     from clutch_pipeline.http_retry import HttpGaveUp
     from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step
@@ -178,6 +183,9 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     from clutch_pipeline.nba.resources import NbaResource
 
     instance, urls = prepare_instance(load_settings())
+    applied = upgrade(urls.app).applied  # the tables it writes must exist; a no-op when they do
+    if applied:
+        console.print(f"schema: applied {', '.join(m.label for m in applied)}")
     config: dict = {"force": force}
     try:
         if archive is not None:

@@ -78,6 +78,35 @@ def loopback_only() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------------------------------------
+# The process environment: tests never touch the developer's ~/.clutch, and what a test's code exports
+# for Dagster (DAGSTER_HOME, the storage URL) does not leak into the next test.
+
+_EXPORTED = ("CLUTCH_HOME", "DAGSTER_HOME", "CLUTCH_DAGSTER_STORAGE_URL")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clutch_home_for_the_session(tmp_path_factory) -> Iterator[None]:
+    before = os.environ.get("CLUTCH_HOME")
+    os.environ["CLUTCH_HOME"] = str(tmp_path_factory.mktemp("clutch-home"))
+    yield
+    if before is None:
+        os.environ.pop("CLUTCH_HOME", None)
+    else:
+        os.environ["CLUTCH_HOME"] = before
+
+
+@pytest.fixture(autouse=True)
+def restore_exported_variables() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in _EXPORTED}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+# ---------------------------------------------------------------------------------------------------
 # PostgreSQL
 
 

@@ -16,6 +16,10 @@ malformed game inside a good payload does not sink the others: ``parse_schedule`
 it beside the undecided games; ``parse_scoreboard`` does the same when the caller passes a ``skipped``
 list and raises otherwise. A payload whose every game is malformed raises (the format changed).
 
+A past season's games come from stats.nba.com's ``leaguegamelog`` (team rows, NBA_DATA.md 3.0):
+``parse_league_game_log`` pairs each game's two rows into one final game, skipping and reporting the
+games whose rows do not pair.
+
 The live plan (``plan_live_runs``) decides, from today's scoreboard, which games are new, which need a
 run and why the others do not, and carries a small cursor from tick to tick; see its docstring for the
 fingerprint and cursor formats.
@@ -50,6 +54,14 @@ SEASON_TYPES: Mapping[str, str] = {
     "4": "playoffs",
     "5": "play_in",
     "6": "in_season_tournament_final",
+}
+
+# Our season types -> the ``SeasonType`` parameter of stats.nba.com's legacy endpoints (leaguegamelog).
+STATS_SEASON_TYPES: Mapping[str, str] = {
+    "preseason": "Pre Season",
+    "regular_season": "Regular Season",
+    "playoffs": "Playoffs",
+    "play_in": "PlayIn",
 }
 
 _GAME_ID = re.compile(r"00[1-6][0-9]{7}")
@@ -110,6 +122,15 @@ def season_type_of(game_id: str) -> str:
     return SEASON_TYPES[_checked_game_id(game_id)[2]]
 
 
+def stats_season_type(season_type: str) -> str:
+    """The endpoint's ``SeasonType`` for one of ours: ``"regular_season"`` -> ``"Regular Season"``."""
+    try:
+        return STATS_SEASON_TYPES[season_type]
+    except KeyError:
+        known = ", ".join(STATS_SEASON_TYPES)
+        raise ValueError(f"no stats.nba.com season type for {season_type!r} (known: {known})") from None
+
+
 def _checked_game_id(game_id: object) -> str:
     if not isinstance(game_id, str) or not _GAME_ID.fullmatch(game_id):
         raise ScheduleError(f"an NBA game id is 00 + season type 1-6 + 7 digits, got {game_id!r}")
@@ -159,6 +180,133 @@ def parse_scoreboard(payload: Any, *, skipped: list[str] | None = None) -> list[
         games, problems = _read_games(raw_games, read)
         skipped.extend(problems)
     return games
+
+
+def parse_league_game_log(payload: Any) -> tuple[list[ScheduledGame], list[str]]:
+    """stats.nba.com ``leaguegamelog`` with team rows (``PlayerOrTeam=T``) as final games, plus what was
+    skipped and why (``"<game id>: <reason>"``).
+
+    Each game has two rows, one per team; the home team's ``MATCHUP`` reads ``"BOS vs. PHI"``, the away
+    team's ``"PHI @ BOS"``. Scores are the rows' ``PTS``, the date is ``GAME_DATE`` (the NBA's date, US
+    Eastern); the log gives no tip-off time. Columns are read by name, from ``resultSets`` or
+    ``resultSet``. A game with one row, or two rows that are not one home and one away team, is skipped;
+    a malformed row or game is skipped too, unless every one is (the format changed): then, as for a
+    payload of the wrong shape, ``ScheduleError``. Games come in the order of their first row.
+    """
+    headers, rows = _game_log_table(payload)
+    by_game: dict[str, list[dict[str, Any]]] = {}
+    skipped: list[str] = []
+    for i, row in enumerate(rows):
+        where = f"{_GAME_LOG}.rowSet[{i}]"
+        if not isinstance(row, list) or len(row) != len(headers):
+            got = f"{len(row)}" if isinstance(row, list) else f"a {type(row).__name__}"
+            skipped.append(f"{where}: malformed: expected a list of {len(headers)} values, got {got}")
+            continue
+        values = dict(zip(headers, row, strict=True))
+        try:
+            game_id = _checked_game_id(values["GAME_ID"])
+        except ScheduleError as exc:
+            skipped.append(f"{where}: malformed: GAME_ID: {exc.reason}")
+            continue
+        by_game.setdefault(game_id, []).append(values)
+    if skipped and not by_game:
+        raise ScheduleError(f"every row is malformed ({len(skipped)}); the first: {skipped[0]}")
+    raw_games = [(game_id, {"gameId": game_id, "rows": game_rows}) for game_id, game_rows in by_game.items()]
+    games, problems = _read_games(raw_games, _game_log_game)
+    return games, skipped + problems
+
+
+_GAME_LOG = "LeagueGameLog"
+_GAME_LOG_COLUMNS = ("GAME_ID", "GAME_DATE", "MATCHUP", "TEAM_ID", "TEAM_ABBREVIATION", "PTS")
+
+
+def _game_log_table(payload: Any) -> tuple[list[str], list[Any]]:
+    """The ``LeagueGameLog`` result set's headers and rows; ScheduleError when the shape is wrong."""
+    top = _mapping(payload, "payload")
+    key = "resultSet" if "resultSet" in top and "resultSets" not in top else "resultSets"
+    sets = top.get(key)
+    candidates = [sets] if isinstance(sets, Mapping) else _list(sets, key)
+    named = [s for s in candidates if isinstance(s, Mapping) and s.get("name") == _GAME_LOG]
+    if len(named) != 1:
+        names = [s.get("name") for s in candidates if isinstance(s, Mapping)]
+        raise ScheduleError(f"expected one {_GAME_LOG} result set, got {names}", field=key)
+    table = named[0]
+    headers = _list(table.get("headers"), f"{_GAME_LOG}.headers")
+    if not all(isinstance(name, str) for name in headers) or len(set(headers)) != len(headers):
+        raise ScheduleError(f"expected distinct column names, got {headers!r}", field=f"{_GAME_LOG}.headers")
+    missing = [name for name in _GAME_LOG_COLUMNS if name not in headers]
+    if missing:
+        raise ScheduleError(f"missing columns {missing}", field=f"{_GAME_LOG}.headers")
+    return headers, _list(table.get("rowSet"), f"{_GAME_LOG}.rowSet")
+
+
+def _game_log_game(raw: Mapping[str, Any], game_id: str) -> ScheduledGame | str:
+    rows: list[Mapping[str, Any]] = raw["rows"]
+    teams = ", ".join(str(row.get("TEAM_ABBREVIATION")) for row in rows)
+    if len(rows) != 2:
+        return f"{len(rows)} team rows ({teams}), expected 2"
+    sides = [_game_log_side(row, game_id) for row in rows]
+    home = [row for row, side in zip(rows, sides, strict=True) if side == "home"]
+    away = [row for row, side in zip(rows, sides, strict=True) if side == "away"]
+    if len(home) != 1 or len(away) != 1:
+        matchups = " and ".join(repr(row.get("MATCHUP")) for row in rows)
+        return f"not one home and one away team: MATCHUP {matchups}"
+    home_id = _int(home[0].get("TEAM_ID"), "TEAM_ID", game_id)
+    away_id = _int(away[0].get("TEAM_ID"), "TEAM_ID", game_id)
+    if home_id <= 0 or away_id <= 0 or home_id == away_id:
+        return f"not two teams: team ids {home_id} and {away_id}"
+    game_date = _game_log_date(home[0], game_id)
+    if _game_log_date(away[0], game_id) != game_date:
+        return f"the rows disagree on GAME_DATE ({home[0].get('GAME_DATE')}, {away[0].get('GAME_DATE')})"
+    return ScheduledGame(
+        game_id=game_id,
+        season=season_of(game_id),
+        season_type=season_type_of(game_id),
+        game_date=game_date,
+        tipoff_utc=None,
+        status=FINAL,
+        home_team_id=home_id,
+        away_team_id=away_id,
+        home_tricode=_game_log_tricode(home[0], game_id),
+        away_tricode=_game_log_tricode(away[0], game_id),
+        home_score=_int(home[0].get("PTS"), "PTS", game_id),
+        away_score=_int(away[0].get("PTS"), "PTS", game_id),
+        period=None,
+        game_clock=None,
+    )
+
+
+def _game_log_side(row: Mapping[str, Any], game_id: str) -> str | None:
+    """``"home"`` for ``"BOS vs. PHI"``, ``"away"`` for ``"PHI @ BOS"``, None for anything else."""
+    matchup = row.get("MATCHUP")
+    if not isinstance(matchup, str):
+        raise ScheduleError(f"expected a string, got {matchup!r}", game_id=game_id, field="MATCHUP")
+    if " vs. " in matchup and " @ " not in matchup:
+        return "home"
+    if " @ " in matchup and " vs. " not in matchup:
+        return "away"
+    return None
+
+
+def _game_log_date(row: Mapping[str, Any], game_id: str) -> date:
+    """``GAME_DATE`` is ``"2022-10-18"`` (also accepted: with a time after it, ``"2022-10-18T00:00:00"``)."""
+    value = row.get("GAME_DATE")
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    detail = "missing" if value in (None, "") else f"not a date: {value!r}"
+    raise ScheduleError(detail, game_id=game_id, field="GAME_DATE")
+
+
+def _game_log_tricode(row: Mapping[str, Any], game_id: str) -> str | None:
+    value = row.get("TEAM_ABBREVIATION")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ScheduleError(f"expected a string, got {value!r}", game_id=game_id, field="TEAM_ABBREVIATION")
+    return value.strip() or None
 
 
 def _read_games(

@@ -55,6 +55,7 @@ BROWSER_HEADERS: Mapping[str, str] = {
 }
 
 _GAME_ID = re.compile(r"[0-9]{10}")
+_SEASON = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 class NbaPayloadError(ValueError):
@@ -155,6 +156,34 @@ class NbaSources:
         """The season's schedule, a snapshot (``staticData/<schedule_file>``): re-read it, never cache."""
         url = f"{self.cdn_base_url}/staticData/{self.schedule_file}"
         return self._get_json("cdn", url, "schedule")
+
+    def stats_league_game_log(self, season: str, season_type: str = "Regular Season") -> dict[str, Any]:
+        """stats.nba.com ``leaguegamelog`` with team rows (two per game) of a season (``"2022-23"``).
+
+        ``season_type`` is the endpoint's own value ("Regular Season", "Playoffs", "PlayIn", "Pre Season";
+        ``schedule.stats_season_type`` maps ours). Paced and retried as every stats request is.
+        """
+        if (
+            not isinstance(season, str)
+            or not _SEASON.fullmatch(season)
+            or int(season[5:]) != (int(season[:4]) + 1) % 100
+        ):
+            raise ValueError(f"a season is written YYYY-YY (e.g. 2022-23), got {season!r}")
+        url = f"{self.stats_base_url}/leaguegamelog"
+        params = {
+            "Counter": "0",
+            "Direction": "ASC",
+            "LeagueID": "00",
+            "PlayerOrTeam": "T",
+            "Season": season,
+            "SeasonType": season_type,
+            "Sorter": "DATE",
+        }
+        try:
+            return self._get_json("stats", url, f"game log of {season} {season_type}", params=params)
+        except HttpGaveUp as exc:
+            exc.add_note(f"stats league game log of {season} {season_type}")
+            raise
 
     # -- HTTP -----------------------------------------------------------------------------------------
 
