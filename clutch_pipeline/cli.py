@@ -158,8 +158,9 @@ def nba() -> None:
 @click.option(
     "--archive",
     type=click.Path(exists=True, path_type=Path),
-    help="A folder or .tar.xz of play-by-play JSON. Without it: the current season, from the CDN's "
-    "schedule and play-by-play (stats v3 where the CDN does not serve a game).",
+    help="A folder or .tar.xz of play-by-play JSON. Without it: the games from the CDN's schedule "
+    "(current season) or the stats league game log (past seasons), their play-by-play from the CDN "
+    "(stats v3 where the CDN does not serve a game).",
 )
 @click.option(
     "--manifest",
@@ -177,7 +178,12 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     from clutch_pipeline.definitions import defs
     from clutch_pipeline.http_retry import HttpGaveUp
     from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step
-    from clutch_pipeline.nba.backfill import BackfillError, archive_season_games, schedule_season_games
+    from clutch_pipeline.nba.backfill import (
+        BackfillError,
+        archive_season_games,
+        game_log_season_games,
+        schedule_season_games,
+    )
     from clutch_pipeline.nba.load import register_games
     from clutch_pipeline.nba.partitions import nba_games
     from clutch_pipeline.nba.resources import NbaResource
@@ -194,10 +200,14 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
             if manifest:
                 config["manifest_path"] = str(manifest.resolve())
         else:
-            # The current season: the CDN schedule names its games; they are registered (with their
-            # dates) before their play-by-play is read from the CDN or stats v3.
+            # The games are registered (with their dates) before their play-by-play is read from the
+            # CDN or stats v3: the current season from the CDN's schedule, a past one from the stats
+            # league game log.
             with NbaResource().sources() as sources:
-                scheduled, games = schedule_season_games(season, sources.cdn_schedule())
+                try:
+                    scheduled, games = schedule_season_games(season, sources.cdn_schedule())
+                except BackfillError:
+                    scheduled, games = game_log_season_games(season, sources.stats_league_game_log(season))
             with connect(urls.app) as conn:
                 register_games(conn, scheduled)
             if not games:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from clutch_pipeline.nba.archive import PlayByPlayArchive
-from clutch_pipeline.nba.schedule import FINAL, IN_PROGRESS, ScheduledGame, parse_schedule
+from clutch_pipeline.nba.schedule import (
+    FINAL,
+    IN_PROGRESS,
+    ScheduledGame,
+    parse_league_game_log,
+    parse_schedule,
+)
 
 
 class BackfillError(ValueError):
@@ -44,3 +50,13 @@ def schedule_season_games(season: str, schedule_payload: dict) -> tuple[list[Sch
         )
     played = sorted(g.game_id for g in in_season if g.status in (FINAL, IN_PROGRESS))
     return in_season, played
+
+
+def game_log_season_games(season: str, game_log_payload: dict) -> tuple[list[ScheduledGame], list[str]]:
+    """A past season's games from stats.nba.com's league game log (team rows paired into games)."""
+    season_year(season)
+    games, _skipped = parse_league_game_log(game_log_payload)
+    in_season = [g for g in games if g.season == season]
+    if not in_season:
+        raise BackfillError(f"the league game log lists no game of {season}")
+    return in_season, sorted(g.game_id for g in in_season)

@@ -110,6 +110,10 @@ class FakeNbaServer:
     def add_v3_playbyplay(self, game_id: str, payload: bytes | dict[str, Any]) -> None:
         self.files[v3_playbyplay_target(game_id)] = _as_bytes(payload)
 
+    def add_stats(self, endpoint: str, payload: bytes | dict[str, Any]) -> None:
+        """Answer ``{stats}/<endpoint>`` with this payload, whatever the query string."""
+        self.files[f"{STATS_ROOT}/{endpoint}"] = _as_bytes(payload)
+
     def set_scoreboard(self, payload: bytes | dict[str, Any]) -> None:
         self.files[SCOREBOARD_PATH] = _as_bytes(payload)
 
@@ -277,6 +281,9 @@ class FakeNbaServer:
             body = self.files.get(v3_playbyplay_target(game_id))
             if body is None:
                 return 404, b'{"Message": "fake NBA server: unknown GameID"}', "application/json"
+            return 200, body, "application/json"
+        body = self.files.get(request.path) if request.path.startswith(STATS_ROOT + "/") else None
+        if body is not None:  # other stats endpoints (leaguegamelog, ...), whatever their query
             return 200, body, "application/json"
         return 404, b'{"Message": "fake NBA server: unknown endpoint"}', "application/json"
 

@@ -80,11 +80,15 @@ def test_nba_backfill_of_the_current_season_reads_the_cdn_schedule_and_play_by_p
     assert actions == [("cdn", 610)]
 
 
-def test_nba_backfill_without_an_archive_refuses_a_past_season(
-    database_url, cli_env, clutch_command, fake_nba
-):
+def test_nba_backfill_refuses_a_season_no_source_lists(database_url, cli_env, clutch_command, fake_nba):
     fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
-    env = {**cli_env, "CLUTCH_DATABASE_URL": database_url, "NBA_CDN_BASE_URL": fake_nba.cdn_base_url}
+    fake_nba.add_stats("leaguegamelog", _game_log_of_the_cdn_sample_game())
+    env = {
+        **cli_env,
+        "CLUTCH_DATABASE_URL": database_url,
+        "NBA_CDN_BASE_URL": fake_nba.cdn_base_url,
+        "NBA_STATS_BASE_URL": fake_nba.stats_base_url,
+    }
 
     result = subprocess.run(
         [*clutch_command, "nba", "backfill", "--season", "2019-20"],
@@ -95,7 +99,7 @@ def test_nba_backfill_without_an_archive_refuses_a_past_season(
     )
 
     assert result.returncode == 1
-    assert "covers 2020-21, not 2019-20: load past seasons with --archive" in result.stderr
+    assert "the league game log lists no game of 2019-20" in result.stderr
 
 
 def test_nba_backfill_refuses_a_season_the_archive_does_not_hold(database_url, monkeypatch):
@@ -114,3 +118,65 @@ def test_a_season_name_must_be_one_season(bad):
     assert season_year("2022-23") == "22"
     with pytest.raises(BackfillError, match="season"):
         season_year(bad)
+
+
+def _game_log_of_the_cdn_sample_game() -> dict:
+    headers = [
+        "SEASON_ID",
+        "TEAM_ID",
+        "TEAM_ABBREVIATION",
+        "TEAM_NAME",
+        "GAME_ID",
+        "GAME_DATE",
+        "MATCHUP",
+        "WL",
+        "PTS",
+    ]
+    rows = [
+        ["22020", 1610612751, "BKN", "Brooklyn Nets", "0022000001", "2020-12-22", "BKN vs. GSW", "W", 125],
+        [
+            "22020",
+            1610612744,
+            "GSW",
+            "Golden State Warriors",
+            "0022000001",
+            "2020-12-22",
+            "GSW @ BKN",
+            "L",
+            99,
+        ],
+    ]
+    return {
+        "resource": "leaguegamelog",
+        "parameters": {},
+        "resultSets": [{"name": "LeagueGameLog", "headers": headers, "rowSet": rows}],
+    }
+
+
+def test_nba_backfill_of_a_past_season_reads_the_stats_league_game_log(
+    database_url, cli_env, clutch_command, fake_nba
+):
+    schedule = _schedule_of_the_cdn_sample_game()
+    schedule["leagueSchedule"]["gameDates"][0]["games"][0]["gameId"] = "0022500001"  # another season
+    fake_nba.set_schedule(schedule)
+    fake_nba.add_stats("leaguegamelog", _game_log_of_the_cdn_sample_game())
+    env = {
+        **cli_env,
+        "CLUTCH_DATABASE_URL": database_url,
+        "NBA_CDN_BASE_URL": fake_nba.cdn_base_url,
+        "NBA_STATS_BASE_URL": fake_nba.stats_base_url,
+    }
+
+    result = subprocess.run(
+        [*clutch_command, "nba", "backfill", "--season", "2020-21"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(database_url) as conn:
+        games = conn.execute("SELECT nba_game_id, status, home_score, away_score FROM games").fetchall()
+    assert games == [("0022000001", "final", 125, 99)]
+    assert fake_nba.count("leaguegamelog") == 1
