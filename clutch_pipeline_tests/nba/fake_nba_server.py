@@ -311,3 +311,18 @@ def _send(
 
 def _as_bytes(payload: bytes | dict[str, Any]) -> bytes:
     return payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+
+
+@dataclass
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it: pacing without waiting."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

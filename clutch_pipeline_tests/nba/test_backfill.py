@@ -53,24 +53,28 @@ def _schedule_of_the_cdn_sample_game() -> dict:
     return schedule
 
 
-def test_nba_backfill_of_the_current_season_reads_the_cdn_schedule_and_play_by_play(
-    database_url, cli_env, clutch_command, fake_nba
-):
-    fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
+def _backfill_over_http(season: str, database_url: str, cli_env: dict, clutch_command: list, fake_nba):
     env = {
         **cli_env,
         "CLUTCH_DATABASE_URL": database_url,
         "NBA_CDN_BASE_URL": fake_nba.cdn_base_url,
         "NBA_STATS_BASE_URL": fake_nba.stats_base_url,
     }
-
-    result = subprocess.run(
-        [*clutch_command, "nba", "backfill", "--season", "2020-21"],
+    return subprocess.run(
+        [*clutch_command, "nba", "backfill", "--season", season],
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_nba_backfill_of_the_current_season_reads_the_cdn_schedule_and_play_by_play(
+    database_url, cli_env, clutch_command, fake_nba
+):
+    fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
+
+    result = _backfill_over_http("2020-21", database_url, cli_env, clutch_command, fake_nba)
 
     assert result.returncode == 0, result.stdout + result.stderr
     with psycopg.connect(database_url) as conn:
@@ -83,20 +87,8 @@ def test_nba_backfill_of_the_current_season_reads_the_cdn_schedule_and_play_by_p
 def test_nba_backfill_refuses_a_season_no_source_lists(database_url, cli_env, clutch_command, fake_nba):
     fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
     fake_nba.add_stats("leaguegamelog", _game_log_of_the_cdn_sample_game())
-    env = {
-        **cli_env,
-        "CLUTCH_DATABASE_URL": database_url,
-        "NBA_CDN_BASE_URL": fake_nba.cdn_base_url,
-        "NBA_STATS_BASE_URL": fake_nba.stats_base_url,
-    }
 
-    result = subprocess.run(
-        [*clutch_command, "nba", "backfill", "--season", "2019-20"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _backfill_over_http("2019-20", database_url, cli_env, clutch_command, fake_nba)
 
     assert result.returncode == 1
     assert "the league game log lists no game of 2019-20" in result.stderr
@@ -160,20 +152,8 @@ def test_nba_backfill_of_a_past_season_reads_the_stats_league_game_log(
     schedule["leagueSchedule"]["gameDates"][0]["games"][0]["gameId"] = "0022500001"  # another season
     fake_nba.set_schedule(schedule)
     fake_nba.add_stats("leaguegamelog", _game_log_of_the_cdn_sample_game())
-    env = {
-        **cli_env,
-        "CLUTCH_DATABASE_URL": database_url,
-        "NBA_CDN_BASE_URL": fake_nba.cdn_base_url,
-        "NBA_STATS_BASE_URL": fake_nba.stats_base_url,
-    }
 
-    result = subprocess.run(
-        [*clutch_command, "nba", "backfill", "--season", "2020-21"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _backfill_over_http("2020-21", database_url, cli_env, clutch_command, fake_nba)
 
     assert result.returncode == 0, result.stdout + result.stderr
     with psycopg.connect(database_url) as conn:

@@ -8,7 +8,6 @@ The rows are those of 2022-23's first games as the endpoint writes them (the sam
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -24,7 +23,7 @@ from clutch_pipeline.nba.schedule import (
     stats_season_type,
 )
 from clutch_pipeline.nba.sources import NbaPayloadError, NbaSources
-from clutch_pipeline_tests.nba.fake_nba_server import STATS_ROOT, FakeNbaServer
+from clutch_pipeline_tests.nba.fake_nba_server import STATS_ROOT, FakeClock, FakeNbaServer
 
 BOS, PHI, GSW, LAL, DET, ORL = 1610612738, 1610612755, 1610612744, 1610612747, 1610612765, 1610612753
 
@@ -276,19 +275,6 @@ def test_our_season_types_map_to_the_endpoints():
 # -- the request, against the fake NBA server -----------------------------------------------------------
 
 GAME_LOG_PATH = f"{STATS_ROOT}/leaguegamelog"
-
-
-@dataclass
-class FakeClock:
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -7,29 +7,15 @@ the top of its range (``rng=lambda: 1.0``), so backoff waits are 1, 2, 4... seco
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import pytest
 
 from clutch_pipeline.http_retry import HttpGaveUp, RetryPolicy
 from clutch_pipeline.nba.sources import NbaPayloadError, NbaSources
-from clutch_pipeline_tests.nba.fake_nba_server import FakeNbaServer, cdn_playbyplay_path
+from clutch_pipeline_tests.nba.fake_nba_server import FakeClock, FakeNbaServer, cdn_playbyplay_path
 
 CDN_GAME = "0022000001"  # served by the CDN (data/playbyplay_0022000001.json)
 V3_GAME = "0022200552"  # served by stats v3 only (data/playbyplayv3_0022200552.json)
-
-
-@dataclass
-class FakeClock:
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
