@@ -361,7 +361,6 @@ def load_games(
     *,
     force: bool = False,
     derive: bool = True,
-    known_dates: dict[str, date] | None = None,
     on_batch: Callable[[LoadReport], None] | None = None,
 ) -> LoadReport:
     """Load games in batches; unchanged games (same content as their last load) are skipped unless forced.
@@ -383,7 +382,7 @@ def load_games(
                 if game.content_sha256 and previous.get(game.game_id) == game.content_sha256:
                     report.unchanged.append(game.game_id)
                     continue
-                game_date = game.game_date or (known_dates or {}).get(game.game_id)
+                game_date = game.game_date
                 if game_date is None and game.game_id in existing:
                     game_date = existing[game.game_id][1]
                 try:
