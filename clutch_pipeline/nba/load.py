@@ -406,18 +406,22 @@ def load_games(
     return total
 
 
+def _upsert_people(conn, items: Sequence[_Parsed | _Derived]) -> tuple[dict, dict]:
+    """UUIDs of the teams and players these games name (by NBA id), inserting new ones."""
+    teams: dict[int, str | None] = {}
+    players: dict[int, str] = {}
+    for item in items:
+        for team_id, tricode in item.teams.items():
+            teams[team_id] = teams.get(team_id) or tricode
+        players.update(item.players)
+    return store.upsert_teams(conn, teams), store.upsert_players(conn, players)
+
+
 def _write_raw(conn, parsed: list[_Parsed], report: LoadReport) -> None:
     """Raw actions, teams, players, games and load status of one batch of parsed games."""
     if not parsed:
         return
-    teams: dict[int, str | None] = {}
-    players: dict[int, str] = {}
-    for item in parsed:
-        for team_id, tricode in item.teams.items():
-            teams[team_id] = teams.get(team_id) or tricode
-        players.update(item.players)
-    team_ids = store.upsert_teams(conn, teams)
-    store.upsert_players(conn, players)
+    team_ids, _ = _upsert_people(conn, parsed)
     store.upsert_games(conn, [_game_row(p) for p in parsed], team_ids)
     report.actions += store.replace_raw_actions(
         conn,
@@ -511,14 +515,7 @@ def _write_clutch(connection: ConnectionFactory, derived: list[_Derived], report
             models[season] = season_shot_model(conn, season, report, in_run)
     for batch in _batches(derived, BATCH_GAMES):
         with connection() as conn:
-            teams: dict[int, str | None] = {}
-            players: dict[int, str] = {}
-            for item in batch:
-                for team_id, tricode in item.teams.items():
-                    teams[team_id] = teams.get(team_id) or tricode
-                players.update(item.players)
-            team_ids = store.upsert_teams(conn, teams)
-            player_ids = store.upsert_players(conn, players)
+            team_ids, player_ids = _upsert_people(conn, batch)
             known = store.games_by_id(conn, [d.game_id for d in batch])
             situations: list[tuple] = []
             actions: list[tuple] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clutch_pipeline_tests.nba.fake_nba_server import FakeNbaServer
+from clutch_pipeline_tests.nba.fake_nba_server import FakeClock, FakeNbaServer
 
 DATA = Path(__file__).parent / "data"
 
@@ -18,3 +18,14 @@ def fake_nba() -> Iterator[FakeNbaServer]:
     v3 play-by-play of 0022200552, the schedule); faults and recorded requests are this test's own."""
     with FakeNbaServer(DATA) as server:
         yield server
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    """The backoff waits a retry policy asked for (its ``sleep``), instead of sleeping."""
+    return []
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

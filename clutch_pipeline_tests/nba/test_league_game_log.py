@@ -284,16 +284,6 @@ def fake_stats():
 
 
 @pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def nba(fake_stats: FakeNbaServer, waits: list[float], clock: FakeClock) -> NbaSources:
     retry = RetryPolicy(attempts=3, sleep=waits.append, rng=lambda: 1.0)
     return NbaSources(

@@ -19,16 +19,6 @@ V3_GAME = "0022200552"  # served by stats v3 only (data/playbyplayv3_0022200552.
 
 
 @pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def nba(fake_nba: FakeNbaServer, waits: list[float], clock: FakeClock) -> NbaSources:
     return client(fake_nba, waits, clock)
 
