@@ -233,6 +233,130 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     console.print(f"backfill of {season} finished in {report.seconds:.1f} s (run {report.run_id}).")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the HTTP service: WHOOP's OAuth callback and the consent endpoints (FastAPI on uvicorn)."""
+    import uvicorn
+
+    from clutch_pipeline.db.connection import resolve_database_urls
+    from clutch_pipeline.db.migrations import upgrade
+    from clutch_pipeline.service.app import ServiceConfig, create_app
+    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
+
+    settings = load_settings()
+    urls = resolve_database_urls(settings)
+    upgrade(urls.app)
+    try:
+        whoop = WhoopApp.from_settings(settings)
+    except WhoopNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(ServiceConfig(database_url=urls.app, whoop=whoop, api_keys=settings.api_keys))
+    console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs); WHOOP at {whoop.base_url}")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@main.group()
+def whoop() -> None:
+    """WHOOP: consent, syncs outside the schedule, and the local WHOOP simulator."""
+
+
+@whoop.command("authorize-url")
+@click.option("--player", "nba_person_id", required=True, type=int, help="The athlete's NBA person id.")
+def whoop_authorize_url(nba_person_id: int) -> None:
+    """Print WHOOP's authorization URL for an athlete (single-use state, valid 15 minutes)."""
+    from clutch_pipeline.db.connection import connect, resolve_database_urls
+    from clutch_pipeline.db.migrations import upgrade
+    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
+    from clutch_pipeline.whoop.budget import utc_now
+    from clutch_pipeline.whoop.consent import authorization_url
+    from clutch_pipeline.whoop.store import UnknownPlayer
+
+    settings = load_settings()
+    url = resolve_database_urls(settings).app
+    upgrade(url)
+    try:
+        app = WhoopApp.from_settings(settings)
+        with connect(url) as conn:
+            click.echo(authorization_url(conn, app, nba_person_id, utc_now()))
+    except (WhoopNotConfigured, UnknownPlayer) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@whoop.command("sync")
+@click.option(
+    "--player", "players", multiple=True, type=int, help="NBA person id (repeatable); default: all."
+)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First UTC day to re-sync.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day to re-sync (default: today).")
+def whoop_sync(players: tuple[int, ...], since, until) -> None:
+    """Sync consented WHOOP devices in ONE Dagster run: the days --since..--until for any period, or
+    without --since each device incrementally from its watermark, as the hourly schedule does."""
+    from clutch_pipeline.db.migrations import upgrade
+    from clutch_pipeline.definitions import defs
+    from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step, whoop_day_range
+
+    instance, urls = prepare_instance(load_settings())
+    upgrade(urls.app)
+    incremental = since is None
+    try:
+        days = whoop_day_range(since.date() if since else None, until.date() if until else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    config = {"players": list(players), "incremental": incremental}
+    step = MainJobStep(
+        "sync_whoop",
+        f"whoop: sync {'incrementally' if incremental else f'{days[0]} .. {days[1]}'}",
+        run_config={"ops": {"whoop_sync": {"config": config}}},
+        partition_range=lambda: days,
+    )
+    console.print(f"{step.title}: one run")
+    with console.status("syncing"):
+        report = run_step(defs, instance, step, launched_by="clutch whoop sync")
+    for asset, metadata in report.materialized.items():
+        facts = ", ".join(f"{k}={v}" for k, v in metadata.items() if isinstance(v, int | float | str))
+        console.print(f"  {asset}: {facts}")
+    if not report.success:
+        console.print(f"sync FAILED after {report.seconds:.1f} s (run {report.run_id}): {report.error}")
+        sys.exit(1)
+    console.print(f"sync finished in {report.seconds:.1f} s (run {report.run_id}).")
+
+
+@main.group()
+def keys() -> None:
+    """The Fernet keys that encrypt WHOOP tokens at rest (CLUTCH_TOKEN_KEYS)."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key, to put first in CLUTCH_TOKEN_KEYS before `clutch keys rotate`."""
+    from clutch_pipeline.whoop.tokens import generate_key
+
+    click.echo(generate_key())
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored token with the newest key (the first of CLUTCH_TOKEN_KEYS).
+
+    Afterwards the older keys can be dropped from CLUTCH_TOKEN_KEYS. Safe to run twice.
+    """
+    from clutch_pipeline.db.connection import connect, resolve_database_urls
+    from clutch_pipeline.db.migrations import upgrade
+    from clutch_pipeline.whoop.tokens import TokenKeyError, cipher_from_settings, rotate_stored_tokens
+
+    settings = load_settings()
+    url = resolve_database_urls(settings).app
+    upgrade(url)
+    try:
+        with connect(url) as conn:
+            devices = rotate_stored_tokens(conn, cipher_from_settings(settings))
+    except TokenKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"re-encrypted the tokens of {devices} device(s) with the newest key")
+
+
 @main.group()
 def db() -> None:
     """The application database: its URL, migrations, the embedded server."""

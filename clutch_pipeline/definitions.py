@@ -5,9 +5,13 @@ Stages and their asset groups:
 - ``nba``: ``nba_play_by_play`` (raw actions; check ``every_game_loaded``), ``clutch_situations``,
   ``clutch_player_actions`` (check ``official_clutch_totals``), partitioned by game (dynamic
   partitions ``nba_games``).
+- ``whoop``: ``whoop_cycles``, ``whoop_recoveries``, ``whoop_sleeps``, ``whoop_workouts`` (one subsettable
+  multi-asset; raw records and readings), partitioned by UTC day (``whoop_days``).
 
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
+- ``whoop_hourly_sync`` (schedule, STOPPED: it calls api.prod.whoop.com): one incremental run an hour
+  for every consented device that is due.
 - ``nba_live_games`` (sensor, STOPPED: it calls cdn.nba.com): every five minutes, runs for live games.
 """
 
@@ -24,12 +28,15 @@ from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals
 from clutch_pipeline.nba.resources import NbaResource
 from clutch_pipeline.nba.sensors import nba_live_games
+from clutch_pipeline.whoop.assets import whoop_sync
+from clutch_pipeline.whoop.resources import WhoopResource
+from clutch_pipeline.whoop.schedules import whoop_hourly_sync
 
 defs = dg.Definitions(
-    assets=[database_schema, nba_games_load],
+    assets=[database_schema, nba_games_load, whoop_sync],
     asset_checks=[schema_matches_migrations, official_clutch_totals],
     jobs=JOBS,
-    schedules=[],
+    schedules=[whoop_hourly_sync],
     sensors=[alert_on_run_failure, nba_live_games],
-    resources={"postgres": PostgresResource(), "nba": NbaResource()},
+    resources={"postgres": PostgresResource(), "nba": NbaResource(), "whoop": WhoopResource()},
 )

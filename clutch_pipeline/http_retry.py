@@ -38,8 +38,19 @@ class HttpGaveUp(RuntimeError):
     ``status`` is the last HTTP status, or None when no answer came (connection error, timeout).
     """
 
-    def __init__(self, method: str, url_path: str, status: int | None, attempts: int, reason: str) -> None:
+    def __init__(
+        self,
+        method: str,
+        url_path: str,
+        status: int | None,
+        attempts: int,
+        reason: str,
+        response: requests.Response | None = None,
+    ) -> None:
         self.method = method
+        # The final answer, for callers that read an error body (OAuth's ``invalid_grant``). Never
+        # part of the message.
+        self.response = response
         self.url_path = url_path
         self.status = status
         self.attempts = attempts
@@ -120,7 +131,9 @@ class RetryPolicy:
             status, reason = None, _describe(exc)
         else:
             if 400 <= response.status_code < 500:
-                raise HttpGaveUp(method, url_path, response.status_code, attempts, _describe(response))
+                raise HttpGaveUp(
+                    method, url_path, response.status_code, attempts, _describe(response), response=response
+                )
             return response
         # Raised outside the except blocks, so that the cause (whose message holds the whole URL, query
         # included) is not attached.

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -21,6 +22,7 @@ from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
 from clutch_pipeline.nba.partitions import nba_games
 from clutch_pipeline.project import project_file
 from clutch_pipeline.settings import Settings, export
+from clutch_pipeline.whoop.partitions import FIRST_DAY
 
 DAGSTER_STORAGE_ENV = "CLUTCH_DAGSTER_STORAGE_URL"
 
@@ -39,7 +41,16 @@ nba_games_job = dg.define_asset_job(
     ),
 )
 
-JOBS = [schema_job, nba_games_job]
+whoop_sync_job = dg.define_asset_job(
+    "sync_whoop",
+    selection=dg.AssetSelection.groups("whoop"),
+    description=(
+        "Sync WHOOP cycles, recoveries, sleeps and workouts of consented athletes: the partition's days, "
+        "or incrementally from each device's watermark (the hourly schedule)."
+    ),
+)
+
+JOBS = [schema_job, nba_games_job, whoop_sync_job]
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ class MainJobStep:
     # For partitioned jobs: the dynamic partitions to register and run, all in one run.
     partitions_def_name: str | None = None
     partition_keys: Callable[[], list[str]] | None = None
+    # For time-partitioned jobs: the first and last partition key of the one run.
+    partition_range: Callable[[], tuple[str, str]] | None = None
 
 
 def _sample_games() -> list[str]:
@@ -66,6 +79,19 @@ MAIN_JOB_STEPS: list[MainJobStep] = [
         partition_keys=_sample_games,
     ),
 ]
+
+
+def whoop_day_range(since: date | None, until: date | None, today: date | None = None) -> tuple[str, str]:
+    """The WHOOP day partitions of a sync: ``since``..``until`` (default today), or for an incremental
+    sync (no ``since``) yesterday and today, which the hourly schedule records it against."""
+    today = today or datetime.now(UTC).date()
+    last = until or today
+    first = since or today - timedelta(days=1)
+    if first > last:
+        raise ValueError(f"--since {first} is after --until {last}")
+    if first < date.fromisoformat(FIRST_DAY):
+        raise ValueError(f"WHOOP days start at {FIRST_DAY}")
+    return first.isoformat(), last.isoformat()
 
 
 @dataclass
@@ -158,6 +184,9 @@ def run_step(
     runs = [{}]
     if step.partition_keys is not None and step.partitions_def_name:
         runs = partition_runs(instance, step.partitions_def_name, step.partition_keys())
+    elif step.partition_range is not None:
+        first, last = step.partition_range()
+        runs = [{"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}]
     job = defs.resolve_job_def(step.job_name)
     report = StepReport(step, [], True, 0.0)
     for partition_tags in runs:

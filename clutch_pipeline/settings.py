@@ -79,6 +79,53 @@ SETTINGS: tuple[Setting, ...] = (
         "2022-23_RS_base_totals.csv`); regular season. Unset: the check is skipped.",
     ),
     Setting(
+        "WHOOP_BASE_URL",
+        "https://api.prod.whoop.com",
+        "WHOOP's host: the API is under `/developer/v2`, OAuth under `/oauth/oauth2`. Tests and the main "
+        "job point it at the WHOOP simulator.",
+    ),
+    Setting("WHOOP_CLIENT_ID", None, "The app's OAuth client id (WHOOP Developer Dashboard)."),
+    Setting(
+        "WHOOP_CLIENT_SECRET",
+        None,
+        "The app's OAuth client secret; also the key of WHOOP's webhook signatures.",
+        secret=True,
+    ),
+    Setting(
+        "WHOOP_REDIRECT_URI",
+        "http://127.0.0.1:8000/api/auth/whoop/callback",
+        "The OAuth redirect URI registered with WHOOP: `clutch serve`'s `/api/auth/whoop/callback`.",
+    ),
+    Setting(
+        "CLUTCH_TOKEN_KEYS",
+        None,
+        "Fernet keys that encrypt WHOOP tokens at rest, comma-separated, newest first (new tokens use the "
+        "first; all decrypt). Unset: a key generated once in `CLUTCH_HOME/token_keys` (mode 600), for "
+        "local use only.",
+        secret=True,
+    ),
+    Setting(
+        "CLUTCH_WHOOP_FIRST_SYNC_DAYS",
+        "30",
+        "How many days back a newly authorized device's first sync reaches.",
+    ),
+    Setting(
+        "CLUTCH_WHOOP_REQUESTS_PER_MINUTE",
+        "100",
+        "The app's WHOOP rate limit per minute, counted in PostgreSQL across every process (WHOOP raises "
+        "it on request).",
+    ),
+    Setting(
+        "CLUTCH_WHOOP_REQUESTS_PER_DAY", "10000", "The app's WHOOP rate limit per day, counted likewise."
+    ),
+    Setting(
+        "CLUTCH_API_KEYS",
+        None,
+        "API keys accepted by `clutch serve`'s consent endpoints (header `X-API-Key`), comma-separated. "
+        "Unset: those endpoints answer 503.",
+        secret=True,
+    ),
+    Setting(
         "CLUTCH_TEST_DATABASE_URL",
         None,
         "Tests only: a PostgreSQL server URL to run the suite against (e.g. "
@@ -105,6 +152,15 @@ class Settings:
     nba_cdn_base_url: str
     nba_official_clutch: Mapping[str, Path]
     test_database_url: str | None
+    whoop_base_url: str
+    whoop_client_id: str | None
+    whoop_client_secret: str | None
+    whoop_redirect_uri: str
+    token_keys: tuple[str, ...]
+    whoop_first_sync_days: int
+    whoop_requests_per_minute: int
+    whoop_requests_per_day: int
+    api_keys: tuple[str, ...]
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -139,19 +195,25 @@ def _season_paths(raw: str | None) -> dict[str, Path]:
     return paths
 
 
+def _positive_int(environ: Mapping[str, str], name: str) -> int:
+    raw = _value(environ, name)
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, got {number}")
+    return number
+
+
+def _list(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
-    pool_limits = {}
-    for pool, name in POOL_SETTINGS.items():
-        raw = _value(env, name)
-        try:
-            limit = int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-        if limit < 1:
-            raise ValueError(f"{name} must be at least 1, got {limit}")
-        pool_limits[pool] = limit
+    pool_limits = {pool: _positive_int(env, name) for pool, name in POOL_SETTINGS.items()}
     return Settings(
         clutch_home=Path(_value(env, "CLUTCH_HOME")).expanduser(),
         database_url=_value(env, "CLUTCH_DATABASE_URL"),
@@ -162,6 +224,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         nba_cdn_base_url=_value(env, "NBA_CDN_BASE_URL").rstrip("/"),
         nba_official_clutch=_season_paths(_value(env, "CLUTCH_NBA_OFFICIAL_CLUTCH")),
         test_database_url=_value(env, "CLUTCH_TEST_DATABASE_URL"),
+        whoop_base_url=_value(env, "WHOOP_BASE_URL").rstrip("/"),
+        whoop_client_id=_value(env, "WHOOP_CLIENT_ID"),
+        whoop_client_secret=_value(env, "WHOOP_CLIENT_SECRET"),
+        whoop_redirect_uri=_value(env, "WHOOP_REDIRECT_URI"),
+        token_keys=_list(_value(env, "CLUTCH_TOKEN_KEYS")),
+        whoop_first_sync_days=_positive_int(env, "CLUTCH_WHOOP_FIRST_SYNC_DAYS"),
+        whoop_requests_per_minute=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_MINUTE"),
+        whoop_requests_per_day=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_DAY"),
+        api_keys=_list(_value(env, "CLUTCH_API_KEYS")),
     )
 
 

@@ -6,11 +6,20 @@ import dagster as dg
 
 from clutch_pipeline.definitions import defs
 
-ASSETS = {"database_schema", "nba_play_by_play", "clutch_situations", "clutch_player_actions"}
+ASSETS = {
+    "database_schema",
+    "nba_play_by_play",
+    "clutch_situations",
+    "clutch_player_actions",
+    "whoop_cycles",
+    "whoop_recoveries",
+    "whoop_sleeps",
+    "whoop_workouts",
+}
 CHECKS = {"schema_matches_migrations", "every_game_loaded", "official_clutch_totals"}
-SCHEDULES: set[str] = set()
+SCHEDULES = {"whoop_hourly_sync"}
 SENSORS = {"alert_on_run_failure", "nba_live_games"}
-JOBS = {"apply_schema", "load_nba_games"}
+JOBS = {"apply_schema", "load_nba_games", "sync_whoop"}
 
 
 def _asset_specs():

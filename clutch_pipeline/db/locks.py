@@ -22,6 +22,8 @@ class LockScope(IntEnum):
     SCHEMA = 1
     WHOOP_DEVICE = 2
     NBA_GAME = 3
+    WHOOP_TOKEN = 4
+    WHOOP_RATE_LIMIT = 5  # taken inside the SQL function whoop_take_request (sql/007_whoop_sync.sql)
 
 
 class LockBusy(RuntimeError):
@@ -57,6 +59,13 @@ def advisory_lock(
 def device_lock(conn: psycopg.Connection, device_id: str, *, wait: bool = True):
     """Serialize syncs, token refreshes and deletions of one wearables device."""
     return advisory_lock(conn, LockScope.WHOOP_DEVICE, str(device_id), wait=wait)
+
+
+def token_lock(conn: psycopg.Connection, device_id: str, *, wait: bool = True):
+    """Make token refreshes of one device single-flight: WHOOP rotates refresh tokens, so two workers
+    spending the same one would lock the athlete out. Separate from ``device_lock`` because a sync that
+    holds the device lock refreshes its token on the way."""
+    return advisory_lock(conn, LockScope.WHOOP_TOKEN, str(device_id), wait=wait)
 
 
 def game_lock(conn: psycopg.Connection, nba_game_id: str, *, wait: bool = True):

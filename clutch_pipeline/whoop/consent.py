@@ -1,0 +1,77 @@
+"""An athlete's consent, through WHOOP's OAuth authorization-code flow.
+
+1. ``authorization_url``: a single-use eight-character ``state`` bound to the player, stored with an
+   expiry, and WHOOP's authorize URL with every read scope plus ``offline``.
+2. WHOOP sends the athlete back to our callback with ``code`` and ``state``; ``complete_authorization``
+   checks and spends the state, exchanges the code, reads the WHOOP user id from the basic profile, and
+   stores the tokens encrypted, with consent granted, on the athlete's device row.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+
+from clutch_pipeline.whoop import client, store
+from clutch_pipeline.whoop.app import WhoopApp, WhoopSession
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=15)
+
+
+class InvalidState(ValueError):
+    """The state is unknown, expired or already used: nothing is stored."""
+
+
+@dataclass(frozen=True)
+class Authorization:
+    device_id: uuid.UUID
+    player_id: uuid.UUID
+    whoop_user_id: int
+    scopes: str
+
+
+def authorization_url(
+    conn: psycopg.Connection, app: WhoopApp, nba_person_id: int, now: datetime, ttl: timedelta = STATE_TTL
+) -> str:
+    """WHOOP's authorize URL for the player, with a fresh state (committed before it is handed out)."""
+    with conn.transaction():
+        state = store.create_oauth_state(conn, nba_person_id, now, ttl)
+    return client.authorization_url(app.base_url, app.client_id, app.redirect_uri, state)
+
+
+def complete_authorization(
+    conn: psycopg.Connection, app: WhoopApp, session: WhoopSession, code: str, state: str
+) -> Authorization:
+    """Spend the state, exchange the code and store the athlete's tokens.
+
+    Raises ``InvalidState`` (nothing stored), ``client.InvalidGrant`` (WHOOP refused the code: the
+    state is spent, the athlete starts again), ``store.AccountLinkedElsewhere``, or ``HttpGaveUp``.
+    """
+    now = session.clock()
+    with conn.transaction():
+        player_id = store.consume_oauth_state(conn, state, now)
+    if player_id is None:
+        raise InvalidState("unknown, expired or already used state")
+    grant = session.api.exchange_code(code, app.redirect_uri)
+    profile = session.api.profile(grant.access_token)
+    pair = grant.pair(session.clock())
+    device_id = store.save_authorization(
+        conn,
+        player_id,
+        str(profile["user_id"]),
+        app.cipher.encrypt(pair.access_token),
+        app.cipher.encrypt(pair.refresh_token) if pair.refresh_token else None,
+        pair.expires_at,
+        pair.scope,
+        now,
+    )
+    if pair.refresh_token is None:
+        log.warning("device %s: WHOOP gave no refresh token (was `offline` granted?)", device_id)
+    log.info("device %s: consent granted by WHOOP user %s", device_id, profile["user_id"])
+    return Authorization(device_id, player_id, int(profile["user_id"]), pair.scope)

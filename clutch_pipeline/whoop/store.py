@@ -1,0 +1,473 @@
+"""SQL of the WHOOP stage: OAuth states, devices and their encrypted tokens, sync watermarks, the
+request log, and the raw records with their readings.
+
+Tokens pass through here only as Fernet ciphertexts. Record writes happen in the caller's transaction:
+a device's batch of records is all or nothing, and writing the same records twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg.rows import dict_row
+
+from clutch_pipeline.whoop.normalize import NormalizedRecord
+
+DEVICE_TYPE = "whoop"
+_STATE_ALPHABET = string.ascii_letters + string.digits
+
+
+class UnknownPlayer(LookupError):
+    def __init__(self, nba_person_id: int) -> None:
+        super().__init__(f"no player with NBA person id {nba_person_id} (load his games first)")
+        self.nba_person_id = nba_person_id
+
+
+class AccountLinkedElsewhere(RuntimeError):
+    """The WHOOP account is already linked to another player's device."""
+
+
+# -- OAuth states ----------------------------------------------------------------------------------
+
+
+def player_uuid(conn: psycopg.Connection, nba_person_id: int) -> uuid.UUID:
+    row = conn.execute("SELECT player_id FROM players WHERE nba_person_id = %s", (nba_person_id,)).fetchone()
+    if row is None:
+        raise UnknownPlayer(nba_person_id)
+    return row[0]
+
+
+def create_oauth_state(conn: psycopg.Connection, nba_person_id: int, now: datetime, ttl: timedelta) -> str:
+    """A new eight-character state bound to the player, valid for ``ttl``."""
+    player_id = player_uuid(conn, nba_person_id)
+    while True:
+        state = "".join(secrets.choice(_STATE_ALPHABET) for _ in range(8))
+        row = conn.execute(
+            """
+            INSERT INTO whoop_oauth_states (state, player_id, created_at, expires_at)
+            VALUES (%s, %s, %s, %s) ON CONFLICT (state) DO NOTHING RETURNING state
+            """,
+            (state, player_id, now, now + ttl),
+        ).fetchone()
+        if row is not None:
+            return state
+
+
+def consume_oauth_state(conn: psycopg.Connection, state: str, now: datetime) -> uuid.UUID | None:
+    """The player a state was issued for, marking it used; None when it is unknown, expired or used."""
+    row = conn.execute(
+        """
+        UPDATE whoop_oauth_states SET used_at = %(now)s
+        WHERE state = %(state)s AND used_at IS NULL AND expires_at > %(now)s
+        RETURNING player_id
+        """,
+        {"state": state, "now": now},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def delete_expired_states(conn: psycopg.Connection, now: datetime) -> int:
+    return conn.execute(
+        "DELETE FROM whoop_oauth_states WHERE expires_at < %s - interval '1 day'", (now,)
+    ).rowcount
+
+
+# -- Devices and tokens ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: uuid.UUID
+    player_id: uuid.UUID
+    nba_person_id: int
+    provider_user_id: str | None
+    last_sync_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    access_token_encrypted: str | None
+    refresh_token_encrypted: str | None
+    token_expires_at: datetime | None
+
+
+def save_authorization(
+    conn: psycopg.Connection,
+    player_id: uuid.UUID,
+    provider_user_id: str,
+    access_encrypted: str,
+    refresh_encrypted: str | None,
+    expires_at: datetime,
+    scopes: str,
+    now: datetime,
+) -> uuid.UUID:
+    """Grant consent and store the tokens on the athlete's WHOOP device row (created if needed)."""
+    try:
+        with conn.transaction():
+            row = conn.execute(
+                """
+                INSERT INTO wearables_devices (
+                    player_id, device_type, provider_user_id, access_token_encrypted,
+                    refresh_token_encrypted, token_expires_at, granted_scopes, consent_granted,
+                    consent_granted_at)
+                VALUES (%(player)s, %(type)s, %(user)s, %(access)s, %(refresh)s, %(expires)s, %(scopes)s,
+                        TRUE, %(now)s)
+                ON CONFLICT (player_id, device_type) DO UPDATE SET
+                    provider_user_id = EXCLUDED.provider_user_id,
+                    access_token_encrypted = EXCLUDED.access_token_encrypted,
+                    refresh_token_encrypted = EXCLUDED.refresh_token_encrypted,
+                    token_expires_at = EXCLUDED.token_expires_at,
+                    granted_scopes = EXCLUDED.granted_scopes,
+                    consent_granted = TRUE,
+                    consent_granted_at = EXCLUDED.consent_granted_at,
+                    consent_revoked_at = NULL,
+                    needs_reauthorization_at = NULL,
+                    is_active = TRUE,
+                    sync_status = 'pending',
+                    sync_error_message = NULL
+                RETURNING device_id
+                """,
+                {
+                    "player": player_id,
+                    "type": DEVICE_TYPE,
+                    "user": provider_user_id,
+                    "access": access_encrypted,
+                    "refresh": refresh_encrypted,
+                    "expires": expires_at,
+                    "scopes": scopes,
+                    "now": now,
+                },
+            ).fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise AccountLinkedElsewhere(
+            f"WHOOP user {provider_user_id} is already linked to another player's device"
+        ) from None
+    return row[0]
+
+
+def stored_tokens(conn: psycopg.Connection, device_id: uuid.UUID) -> StoredTokens | None:
+    row = conn.execute(
+        """
+        SELECT access_token_encrypted, refresh_token_encrypted, token_expires_at FROM wearables_devices
+        WHERE device_id = %s AND consent_granted AND needs_reauthorization_at IS NULL
+        """,
+        (device_id,),
+    ).fetchone()
+    return StoredTokens(*row) if row else None
+
+
+def store_tokens(
+    conn: psycopg.Connection,
+    device_id: uuid.UUID,
+    access_encrypted: str,
+    refresh_encrypted: str | None,
+    expires_at: datetime,
+) -> None:
+    """Replace the token pair in one statement: a rotated pair is never half written."""
+    conn.execute(
+        """
+        UPDATE wearables_devices
+        SET access_token_encrypted = %s, refresh_token_encrypted = %s, token_expires_at = %s
+        WHERE device_id = %s AND consent_granted
+        """,
+        (access_encrypted, refresh_encrypted, expires_at, device_id),
+    )
+
+
+def mark_needs_reauthorization(
+    conn: psycopg.Connection, device_id: uuid.UUID, now: datetime, reason: str
+) -> None:
+    """Stop syncing the device until the athlete authorizes again; its dead tokens are dropped."""
+    conn.execute(
+        """
+        UPDATE wearables_devices
+        SET needs_reauthorization_at = %s, access_token_encrypted = NULL, refresh_token_encrypted = NULL,
+            token_expires_at = NULL, sync_status = 'error', sync_error_message = %s
+        WHERE device_id = %s
+        """,
+        (now, reason, device_id),
+    )
+
+
+def all_encrypted_tokens(conn: psycopg.Connection) -> list[tuple[uuid.UUID, str | None, str | None]]:
+    return conn.execute(
+        """
+        SELECT device_id, access_token_encrypted, refresh_token_encrypted FROM wearables_devices
+        WHERE access_token_encrypted IS NOT NULL OR refresh_token_encrypted IS NOT NULL
+        ORDER BY device_id FOR UPDATE
+        """
+    ).fetchall()
+
+
+def replace_encrypted_tokens(
+    conn: psycopg.Connection,
+    device_id: uuid.UUID,
+    access_encrypted: str | None,
+    refresh_encrypted: str | None,
+) -> None:
+    conn.execute(
+        "UPDATE wearables_devices SET access_token_encrypted = %s, refresh_token_encrypted = %s "
+        "WHERE device_id = %s",
+        (access_encrypted, refresh_encrypted, device_id),
+    )
+
+
+def syncable_devices(
+    conn: psycopg.Connection,
+    nba_person_ids: Sequence[int] | None = None,
+    *,
+    not_synced_since: datetime | None = None,
+) -> list[Device]:
+    """Devices with consent and live tokens: all, those of the given players, or those not synced
+    successfully since a moment (never-synced ones first)."""
+    rows = conn.execute(
+        """
+        SELECT d.device_id, d.player_id, p.nba_person_id, d.provider_user_id, d.last_sync_at
+        FROM wearables_devices d JOIN players p USING (player_id)
+        WHERE d.device_type = 'whoop' AND d.consent_granted AND d.is_active
+          AND d.needs_reauthorization_at IS NULL AND d.refresh_token_encrypted IS NOT NULL
+          AND (%(ids)s::bigint[] IS NULL OR p.nba_person_id = ANY(%(ids)s))
+          AND (%(since)s::timestamptz IS NULL OR d.last_sync_at IS NULL OR d.last_sync_at <= %(since)s)
+        ORDER BY d.last_sync_at NULLS FIRST, p.nba_person_id
+        """,
+        {"ids": list(nba_person_ids) if nba_person_ids is not None else None, "since": not_synced_since},
+    ).fetchall()
+    return [Device(*row) for row in rows]
+
+
+def set_sync_status(
+    conn: psycopg.Connection, device_id: uuid.UUID, status: str, now: datetime, message: str | None = None
+) -> None:
+    """'syncing', 'success' (stamps last_sync_at) or 'error' with its message."""
+    conn.execute(
+        """
+        UPDATE wearables_devices
+        SET sync_status = %(status)s::varchar, sync_error_message = %(message)s,
+            last_sync_at = CASE WHEN %(status)s::varchar = 'success' THEN %(now)s ELSE last_sync_at END
+        WHERE device_id = %(device)s
+        """,
+        {"status": status, "message": message, "now": now, "device": device_id},
+    )
+
+
+def consent_status(conn: psycopg.Connection, nba_person_id: int) -> dict | None:
+    """The player's WHOOP consent and sync state, or None for an unknown player."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """
+            SELECT p.nba_person_id, d.device_id IS NOT NULL AS has_device,
+                   COALESCE(d.consent_granted, FALSE) AS consent_granted, d.consent_granted_at,
+                   d.consent_revoked_at, d.needs_reauthorization_at IS NOT NULL AS needs_reauthorization,
+                   d.sync_status, d.sync_error_message, d.last_sync_at
+            FROM players p
+            LEFT JOIN wearables_devices d ON d.player_id = p.player_id AND d.device_type = 'whoop'
+            WHERE p.nba_person_id = %s
+            """,
+            (nba_person_id,),
+        ).fetchone()
+    return row
+
+
+# -- Sync watermarks ---------------------------------------------------------------------------------
+
+
+def watermarks(conn: psycopg.Connection, device_id: uuid.UUID) -> dict[str, datetime]:
+    rows = conn.execute(
+        "SELECT record_type, synced_through FROM wearables_sync_state WHERE device_id = %s", (device_id,)
+    ).fetchall()
+    return dict(rows)
+
+
+def oldest_pending(conn: psycopg.Connection, device_id: uuid.UUID) -> dict[str, datetime]:
+    """Per record type, the start of the oldest record still PENDING_SCORE (to fetch again)."""
+    rows = conn.execute(
+        """
+        SELECT record_type, min(COALESCE(record_start, source_updated_at)) FROM wearables_raw_records
+        WHERE device_id = %s AND score_state = 'PENDING_SCORE' GROUP BY record_type
+        """,
+        (device_id,),
+    ).fetchall()
+    return dict(rows)
+
+
+def advance_watermark(
+    conn: psycopg.Connection, device_id: uuid.UUID, record_type: str, through: datetime
+) -> None:
+    conn.execute(
+        """
+        INSERT INTO wearables_sync_state (device_id, record_type, synced_through) VALUES (%s, %s, %s)
+        ON CONFLICT (device_id, record_type) DO UPDATE
+            SET synced_through = greatest(wearables_sync_state.synced_through, EXCLUDED.synced_through),
+                updated_at = now()
+        """,
+        (device_id, record_type, through),
+    )
+
+
+# -- The request budget --------------------------------------------------------------------------------
+
+
+def take_request(conn: psycopg.Connection, kind: str, now: datetime, per_minute: int, per_day: int) -> float:
+    """0 when a request may go (it is recorded), else the seconds to wait for a free slot."""
+    row = conn.execute(
+        "SELECT whoop_take_request(%s, %s, %s, %s)", (kind, now, per_minute, per_day)
+    ).fetchone()
+    return float(row[0])
+
+
+def requests_since(conn: psycopg.Connection, now: datetime, *, seconds: int) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM whoop_api_requests WHERE requested_at > %s - make_interval(secs => %s)",
+        (now, seconds),
+    ).fetchone()
+    return row[0]
+
+
+# -- Records and readings ------------------------------------------------------------------------------
+
+
+def raw_payloads(
+    conn: psycopg.Connection, device_id: uuid.UUID, record_type: str, record_ids: Iterable[str]
+) -> dict[str, dict]:
+    rows = conn.execute(
+        """
+        SELECT record_id, payload FROM wearables_raw_records
+        WHERE device_id = %s AND record_type = %s AND record_id = ANY(%s)
+        """,
+        (device_id, record_type, list(record_ids)),
+    ).fetchall()
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    records_changed: int
+    readings_written: int
+
+
+def write_records(
+    conn: psycopg.Connection, device: Device, records: Sequence[NormalizedRecord]
+) -> WriteCounts:
+    """Store records raw and replace the readings of every record that is new or changed.
+
+    A record whose payload is unchanged is left alone (a re-sync writes nothing); an older version
+    than the one stored (a slow request racing a newer one) never replaces it. Runs in the caller's
+    transaction (or its own; the staging tables need one).
+    """
+    if not records:
+        return WriteCounts(0, 0)
+    with conn.transaction():  # a savepoint inside the caller's transaction, else its own
+        return _write_records(conn, device, records)
+
+
+def _write_records(
+    conn: psycopg.Connection, device: Device, records: Sequence[NormalizedRecord]
+) -> WriteCounts:
+    latest: dict[tuple[str, str], NormalizedRecord] = {}
+    for record in records:
+        key = (record.record_type, record.record_id)
+        if key not in latest or record.source_updated_at >= latest[key].source_updated_at:
+            latest[key] = record
+    conn.execute(
+        """
+        CREATE TEMP TABLE IF NOT EXISTS whoop_raw_stage (
+            record_type TEXT, record_id TEXT, score_state TEXT, record_start TIMESTAMPTZ,
+            record_end TIMESTAMPTZ, source_updated_at TIMESTAMPTZ, payload JSONB)
+        ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS whoop_readings_stage (
+            record_type TEXT, record_id TEXT, reading_timestamp TIMESTAMPTZ, reading_end TIMESTAMPTZ,
+            timezone_offset INTEGER, metric_type TEXT, metric_value NUMERIC, metric_unit TEXT,
+            quality_score NUMERIC, activity_state TEXT, source_session_id TEXT)
+        ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS whoop_changed (record_type TEXT, record_id TEXT)
+        ON COMMIT DELETE ROWS;
+        """
+    )
+    with conn.cursor().copy(
+        "COPY whoop_raw_stage (record_type, record_id, score_state, record_start, record_end, "
+        "source_updated_at, payload) FROM STDIN"
+    ) as copy:
+        for r in latest.values():
+            copy.write_row(
+                (
+                    r.record_type,
+                    r.record_id,
+                    r.score_state,
+                    r.record_start,
+                    r.record_end,
+                    r.source_updated_at,
+                    json.dumps(r.payload, separators=(",", ":")),
+                )
+            )
+    with conn.cursor().copy(
+        "COPY whoop_readings_stage (record_type, record_id, reading_timestamp, reading_end, timezone_offset, "
+        "metric_type, metric_value, metric_unit, quality_score, activity_state, source_session_id) FROM STDIN"
+    ) as copy:
+        for r in latest.values():
+            for g in r.readings:
+                copy.write_row(
+                    (
+                        r.record_type,
+                        r.record_id,
+                        g.reading_timestamp,
+                        g.reading_end,
+                        g.timezone_offset,
+                        g.metric_type,
+                        g.metric_value,
+                        g.metric_unit,
+                        g.quality_score,
+                        g.activity_state,
+                        g.source_session_id,
+                    )
+                )
+    params = {"device": device.device_id, "player": device.player_id}
+    conn.execute(
+        """
+        WITH upserted AS (
+            INSERT INTO wearables_raw_records (device_id, player_id, record_type, record_id, score_state,
+                record_start, record_end, source_updated_at, payload)
+            SELECT %(device)s, %(player)s, record_type, record_id, score_state, record_start, record_end,
+                   source_updated_at, payload
+            FROM whoop_raw_stage
+            ON CONFLICT (device_id, record_type, record_id) DO UPDATE SET
+                score_state = EXCLUDED.score_state, record_start = EXCLUDED.record_start,
+                record_end = EXCLUDED.record_end, source_updated_at = EXCLUDED.source_updated_at,
+                payload = EXCLUDED.payload, fetched_at = now()
+            WHERE wearables_raw_records.payload IS DISTINCT FROM EXCLUDED.payload
+              AND wearables_raw_records.source_updated_at <= EXCLUDED.source_updated_at
+            RETURNING record_type, record_id
+        )
+        INSERT INTO whoop_changed SELECT * FROM upserted
+        """,
+        params,
+    )
+    conn.execute(
+        """
+        DELETE FROM wearables_readings r USING whoop_changed c
+        WHERE r.device_id = %(device)s AND r.source_record_type = c.record_type
+          AND r.source_record_id = c.record_id
+        """,
+        params,
+    )
+    written = conn.execute(
+        """
+        INSERT INTO wearables_readings (device_id, player_id, source_record_type, source_record_id,
+            reading_timestamp, reading_end, timezone_offset, metric_type, metric_value, metric_unit,
+            quality_score, activity_state, source_session_id)
+        SELECT %(device)s, %(player)s, s.record_type, s.record_id, s.reading_timestamp, s.reading_end,
+               s.timezone_offset, s.metric_type, s.metric_value, s.metric_unit, s.quality_score,
+               s.activity_state, s.source_session_id
+        FROM whoop_readings_stage s JOIN whoop_changed c USING (record_type, record_id)
+        """,
+        params,
+    ).rowcount
+    changed = conn.execute("SELECT count(*) FROM whoop_changed").fetchone()[0]
+    conn.execute("TRUNCATE whoop_raw_stage, whoop_readings_stage, whoop_changed")
+    return WriteCounts(changed, written)

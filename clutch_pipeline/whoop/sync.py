@@ -1,0 +1,268 @@
+"""Sync WHOOP records of devices into raw records and readings.
+
+Two kinds of window:
+- incremental (the hourly schedule, ``clutch whoop sync`` without dates): per device and record type,
+  from the stored watermark minus an overlap (WHOOP re-scores and edits recent records), or from the
+  oldest record still PENDING_SCORE when that is earlier, or ``first_sync_days`` back for a new device;
+  up to now. The watermark moves to now when the device's sync succeeds.
+- explicit (a backfill of days, ``--since/--until``): exactly [start, end), for any period; the
+  watermark is left alone.
+
+A device's records are written in one transaction after every page has been read, so a sync that
+fails half way writes nothing. A device that fails (retries used up, a bad answer, a refused refresh
+token) gets its status and message, and the other devices carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import psycopg
+
+from clutch_pipeline.db.locks import LockBusy, device_lock
+from clutch_pipeline.http_retry import HttpGaveUp
+from clutch_pipeline.whoop import store
+from clutch_pipeline.whoop.access import AccessTokens, DeviceClient, NeedsReauthorization
+from clutch_pipeline.whoop.client import NotFound, WhoopApi, WhoopError, collection_pages
+from clutch_pipeline.whoop.normalize import RECORD_TYPES, MalformedRecord, NormalizedRecord, normalize
+from clutch_pipeline.whoop.tokens import TokenKeyError
+
+log = logging.getLogger(__name__)
+
+# Sleeps before recoveries: a recovery is timed by its sleep.
+FETCH_ORDER = ("cycle", "sleep", "recovery", "workout")
+DEFAULT_OVERLAP = timedelta(hours=48)
+ERRORS_OF_A_DEVICE = (HttpGaveUp, WhoopError, TokenKeyError)
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    first_sync_days: int = 30
+    overlap: timedelta = DEFAULT_OVERLAP
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """One record to fetch by id: a cycle id, a sleep or workout UUID, or a recovery's sleep UUID."""
+
+    record_type: str
+    record_id: str
+
+    @classmethod
+    def parse(cls, text: str) -> RecordRef:
+        record_type, _, record_id = text.partition(":")
+        if record_type not in RECORD_TYPES or not record_id:
+            raise ValueError(f"expected <cycle|recovery|sleep|workout>:<id>, got {text!r}")
+        return cls(record_type, record_id)
+
+
+@dataclass
+class DeviceSyncResult:
+    nba_person_id: int
+    device_id: uuid.UUID
+    status: str = "success"  # success | error | needs_reauthorization | busy
+    fetched: Counter[str] = field(default_factory=Counter)
+    records_changed: int = 0
+    readings_written: int = 0
+    unscorable: int = 0
+    pending: int = 0
+    malformed: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def sync_device(
+    conn: psycopg.Connection,
+    api: WhoopApi,
+    tokens: AccessTokens,
+    device: store.Device,
+    *,
+    now: datetime,
+    window: tuple[datetime, datetime] | None = None,
+    records: Sequence[RecordRef] = (),
+    record_types: Sequence[str] = RECORD_TYPES,
+    options: SyncOptions = SyncOptions(),
+) -> DeviceSyncResult:
+    """Sync one device: named ``records`` when given, else ``window`` ([start, end)), else incrementally.
+
+    ``conn`` must be in autocommit mode; the device is locked for the duration so an hourly run, a
+    webhook run and a backfill never work on it at once (a busy device is skipped, not waited for).
+    """
+    started = time.perf_counter()
+    result = DeviceSyncResult(device.nba_person_id, device.device_id)
+    try:
+        with device_lock(conn, str(device.device_id), wait=False):
+            store.set_sync_status(conn, device.device_id, "syncing", now)
+            client = DeviceClient(api, tokens, device.device_id)
+            if records:
+                payloads = _fetch_named(client, records, result)
+                windows = {}
+            else:
+                windows = _windows(conn, device, now, window, record_types, options)
+                payloads = {
+                    t: _fetch_window(client, t, *windows[t], result) for t in FETCH_ORDER if t in windows
+                }
+            _resolve_sleeps_of_recoveries(conn, client, device, payloads)
+            normalized = _normalize(payloads, result)
+            with conn.transaction():
+                counts = store.write_records(conn, device, normalized)
+                if window is None and not records:
+                    for record_type, (_, end) in windows.items():
+                        store.advance_watermark(conn, device.device_id, record_type, end)
+                store.set_sync_status(conn, device.device_id, "success", now)
+            result.records_changed = counts.records_changed
+            result.readings_written = counts.readings_written
+    except LockBusy:
+        result.status = "busy"
+        result.error = "another sync of this device is running"
+    except NeedsReauthorization as exc:
+        result.status = "needs_reauthorization"
+        result.error = str(exc)
+    except ERRORS_OF_A_DEVICE as exc:
+        result.status = "error"
+        result.error = f"{type(exc).__name__}: {exc}"
+        store.set_sync_status(conn, device.device_id, "error", now, result.error)
+        log.warning("device %s (player %s): sync failed: %s", device.device_id, device.nba_person_id, exc)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def sync_devices(
+    conn: psycopg.Connection,
+    api: WhoopApi,
+    tokens: AccessTokens,
+    devices: Iterable[store.Device],
+    *,
+    clock: Callable[[], datetime],
+    window: tuple[datetime, datetime] | None = None,
+    records: Sequence[RecordRef] = (),
+    record_types: Sequence[str] = RECORD_TYPES,
+    options: SyncOptions = SyncOptions(),
+    on_result: Callable[[DeviceSyncResult], None] | None = None,
+) -> list[DeviceSyncResult]:
+    """Sync each device in turn; one device's failure never stops the others."""
+    results = []
+    for device in devices:
+        result = sync_device(
+            conn,
+            api,
+            tokens,
+            device,
+            now=clock(),
+            window=window,
+            records=records,
+            record_types=record_types,
+            options=options,
+        )
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _windows(
+    conn: psycopg.Connection,
+    device: store.Device,
+    now: datetime,
+    window: tuple[datetime, datetime] | None,
+    record_types: Sequence[str],
+    options: SyncOptions,
+) -> dict[str, tuple[datetime, datetime]]:
+    if window is not None:
+        return {t: window for t in record_types}
+    marks = store.watermarks(conn, device.device_id)
+    pending = store.oldest_pending(conn, device.device_id)
+    windows = {}
+    for record_type in record_types:
+        mark = marks.get(record_type)
+        start = mark - options.overlap if mark else now - timedelta(days=options.first_sync_days)
+        if record_type in pending:
+            start = min(start, pending[record_type])
+        windows[record_type] = (start, now)
+    return windows
+
+
+def _fetch_window(
+    client: DeviceClient, record_type: str, start: datetime, end: datetime, result: DeviceSyncResult
+) -> list[dict]:
+    records: list[dict] = []
+    for page in collection_pages(client.get, record_type, start, end):
+        records.extend(page)
+    result.fetched[record_type] += len(records)
+    return records
+
+
+def _fetch_named(
+    client: DeviceClient, refs: Sequence[RecordRef], result: DeviceSyncResult
+) -> dict[str, list[dict]]:
+    """Records by id. A recovery is named by its sleep's UUID and has no endpoint of its own: fetch
+    the sleep, then ``/v2/cycle/{cycle_id}/recovery``. A record WHOOP no longer has is skipped."""
+    payloads: dict[str, list[dict]] = {t: [] for t in FETCH_ORDER}
+    for ref in refs:
+        try:
+            if ref.record_type == "cycle":
+                payloads["cycle"].append(client.get("cycle", f"/v2/cycle/{ref.record_id}"))
+            elif ref.record_type == "workout":
+                payloads["workout"].append(client.get("workout", f"/v2/activity/workout/{ref.record_id}"))
+            else:
+                sleep = client.get("sleep", f"/v2/activity/sleep/{ref.record_id}")
+                payloads["sleep"].append(sleep)
+                if ref.record_type == "recovery":
+                    cycle_id = sleep.get("cycle_id")
+                    payloads["recovery"].append(client.get("recovery", f"/v2/cycle/{cycle_id}/recovery"))
+        except NotFound:
+            log.info("%s %s: not found at WHOOP; skipped", ref.record_type, ref.record_id)
+            continue
+    for record_type, items in payloads.items():
+        result.fetched[record_type] += len(items)
+    return payloads
+
+
+def _resolve_sleeps_of_recoveries(
+    conn: psycopg.Connection, client: DeviceClient, device: store.Device, payloads: dict[str, list[dict]]
+) -> None:
+    """Make sure the sleep of every recovery is at hand (it gives the recovery its time and zone):
+    from this sync, else from the raw records, else fetched by id."""
+    recoveries = payloads.get("recovery") or []
+    if not recoveries:
+        return
+    known = {s.get("id") for s in payloads.get("sleep", [])}
+    wanted = {r.get("sleep_id") for r in recoveries if isinstance(r, dict)} - known - {None}
+    if not wanted:
+        return
+    stored = store.raw_payloads(conn, device.device_id, "sleep", [str(w) for w in wanted])
+    payloads.setdefault("sleep_context", []).extend(stored.values())
+    for sleep_id in sorted(str(w) for w in wanted - set(stored)):
+        try:
+            payloads["sleep"].append(client.get("sleep", f"/v2/activity/sleep/{sleep_id}"))
+        except NotFound:
+            log.info("sleep %s of a recovery: not found at WHOOP; the recovery is timed by itself", sleep_id)
+
+
+def _normalize(payloads: dict[str, list[dict]], result: DeviceSyncResult) -> list[NormalizedRecord]:
+    sleeps = {
+        s["id"]: s
+        for s in [*payloads.get("sleep", []), *payloads.get("sleep_context", [])]
+        if isinstance(s, dict) and isinstance(s.get("id"), str)
+    }
+    normalized = []
+    for record_type in FETCH_ORDER:
+        for payload in payloads.get(record_type, []):
+            try:
+                record = normalize(record_type, payload, sleeps=sleeps)
+            except MalformedRecord as exc:
+                result.malformed += 1
+                log.warning("skipped a malformed record: %s", exc)
+                continue
+            if record.unscorable:
+                result.unscorable += 1
+            elif record.pending:
+                result.pending += 1
+            normalized.append(record)
+    return normalized
