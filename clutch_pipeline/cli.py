@@ -74,6 +74,8 @@ def run() -> None:
         console.print(f"[{number}/{len(MAIN_JOB_STEPS)}] {step.title}")
         report = run_step(defs, instance, step, on_event)
         reports.append(report)
+        if report.context is not None:
+            console.print(f"  {report.context}")
         console.print(
             f"  {'done' if report.success else 'FAILED'} in {report.seconds:.1f} s (run {report.run_id})"
         )

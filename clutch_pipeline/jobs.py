@@ -12,6 +12,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -63,10 +64,26 @@ class MainJobStep:
     partition_keys: Callable[[], list[str]] | None = None
     # For time-partitioned jobs: the first and last partition key of the one run.
     partition_range: Callable[[], tuple[str, str]] | None = None
+    # What must run around the step (e.g. a simulator); what it yields is reported with the step.
+    around: Callable[[], AbstractContextManager[object]] | None = None
 
 
 def _sample_games() -> list[str]:
     return sorted(PlayByPlayArchive(SAMPLE_ARCHIVE).game_ids())
+
+
+def _sample_days() -> tuple[date, date]:
+    """The days the main job simulates and syncs WHOOP data for: around the bundled games."""
+    from clutch_pipeline.whoop.main_job import main_job_days
+
+    archive = PlayByPlayArchive(SAMPLE_ARCHIVE)
+    return main_job_days([archive.entry(g).game_date for g in archive.game_ids()])
+
+
+def _simulated_whoop():
+    from clutch_pipeline.whoop.main_job import simulated_whoop
+
+    return simulated_whoop(*_sample_days())
 
 
 MAIN_JOB_STEPS: list[MainJobStep] = [
@@ -77,6 +94,12 @@ MAIN_JOB_STEPS: list[MainJobStep] = [
         run_config={"ops": {"nba_games_load": {"config": {"archive_path": str(SAMPLE_ARCHIVE)}}}},
         partitions_def_name=nba_games.name,
         partition_keys=_sample_games,
+    ),
+    MainJobStep(
+        "sync_whoop",
+        "whoop: the sample's players consent (simulated) through the OAuth callback; sync their days",
+        partition_range=lambda: tuple(day.isoformat() for day in _sample_days()),
+        around=_simulated_whoop,
     ),
 ]
 
@@ -102,6 +125,7 @@ class StepReport:
     seconds: float
     materialized: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
+    context: object | None = None  # what the step's ``around`` yielded
 
     @property
     def run_id(self) -> str:
@@ -189,6 +213,14 @@ def run_step(
         runs = [{"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}]
     job = defs.resolve_job_def(step.job_name)
     report = StepReport(step, [], True, 0.0)
+    with step.around() if step.around is not None else nullcontext() as context:
+        report.context = context
+        _run_partitions(job, instance, step, runs, report, on_event, launched_by)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_partitions(job, instance, step, runs, report, on_event, launched_by) -> None:
     for partition_tags in runs:
         run_id = str(uuid.uuid4())
         report.run_ids.append(run_id)
@@ -211,5 +243,3 @@ def run_step(
             report.success = False
             report.error = failures[0].message if failures else "run failed"
             break
-    report.seconds = time.perf_counter() - started
-    return report

@@ -7,7 +7,8 @@ This is the only module that reads ``os.environ``. The README's configuration ta
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,3 +259,18 @@ def process_environment() -> dict[str, str]:
 def export(name: str, value: str) -> None:
     """Set a variable for this process and the processes it starts (Dagster reads its own from here)."""
     os.environ[name] = value
+
+
+@contextmanager
+def exported(values: Mapping[str, str]) -> Iterator[None]:
+    """Set variables for the duration of a block, then put back what was there before."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -44,6 +44,14 @@ def player_uuid(conn: psycopg.Connection, nba_person_id: int) -> uuid.UUID:
     return row[0]
 
 
+def known_players(conn: psycopg.Connection, nba_person_ids: Sequence[int]) -> list[int]:
+    """Those of the ids that are players in our tables (consent can only be asked of them)."""
+    rows = conn.execute(
+        "SELECT nba_person_id FROM players WHERE nba_person_id = ANY(%s) ORDER BY 1", (list(nba_person_ids),)
+    ).fetchall()
+    return [person_id for (person_id,) in rows]
+
+
 def create_oauth_state(conn: psycopg.Connection, nba_person_id: int, now: datetime, ttl: timedelta) -> str:
     """A new eight-character state bound to the player, valid for ``ttl``."""
     player_id = player_uuid(conn, nba_person_id)
@@ -286,11 +294,24 @@ def watermarks(conn: psycopg.Connection, device_id: uuid.UUID) -> dict[str, date
 
 
 def oldest_pending(conn: psycopg.Connection, device_id: uuid.UUID) -> dict[str, datetime]:
-    """Per record type, the start of the oldest record still PENDING_SCORE (to fetch again)."""
+    """Per record type, where a window must start to fetch again the records still PENDING_SCORE.
+
+    WHOOP's collections filter on a record's start, and recoveries on their sleep's start, so a
+    pending recovery is located by its sleep (stored under the same id); a day earlier when that
+    sleep is missing.
+    """
     rows = conn.execute(
         """
-        SELECT record_type, min(COALESCE(record_start, source_updated_at)) FROM wearables_raw_records
-        WHERE device_id = %s AND score_state = 'PENDING_SCORE' GROUP BY record_type
+        SELECT r.record_type,
+               min(CASE WHEN r.record_type = 'recovery'
+                        THEN COALESCE(s.record_start, r.record_start - interval '1 day')
+                        ELSE COALESCE(r.record_start, r.source_updated_at) END)
+        FROM wearables_raw_records r
+        LEFT JOIN wearables_raw_records s
+               ON r.record_type = 'recovery' AND s.device_id = r.device_id AND s.record_type = 'sleep'
+              AND s.record_id = r.record_id
+        WHERE r.device_id = %s AND r.score_state = 'PENDING_SCORE'
+        GROUP BY r.record_type
         """,
         (device_id,),
     ).fetchall()
