@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import psycopg
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -47,38 +49,65 @@ def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) ->
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(cli_env, clutch_command):
-    result = subprocess.run(
-        [*clutch_command, "run"], env=cli_env, capture_output=True, text=True, timeout=300
-    )
+@dataclass(frozen=True)
+class Ran:
+    env: dict[str, str]
+    first: subprocess.CompletedProcess
+    second: subprocess.CompletedProcess
 
+
+@pytest.fixture(scope="module")
+def ran_twice(tmp_path_factory, clutch_command) -> Ran:
+    """`clutch run` twice on one fresh CLUTCH_HOME (each run takes a while: the tests share them)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLUTCH_", "DAGSTER_"))}
+    env["CLUTCH_HOME"] = str(tmp_path_factory.mktemp("cli") / "clutch-home")
+    runs = [
+        subprocess.run([*clutch_command, "run"], env=env, capture_output=True, text=True, timeout=600)
+        for _ in range(2)
+    ]
+    return Ran(env, *runs)
+
+
+def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(ran_twice):
+    result = ran_twice.first
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[1/2] schema: apply migrations" in result.stdout
-    assert "[2/2] nba: load the bundled 2022-23 sample" in result.stdout
-    assert "clutch run finished: 2 step(s) succeeded" in result.stdout
+    assert "[1/3] schema: apply migrations" in result.stdout
+    assert "[2/3] nba: load the bundled 2022-23 sample" in result.stdout
+    assert "[3/3] whoop: the sample's players consent" in result.stdout
+    assert "clutch run finished: 3 step(s) succeeded" in result.stdout
     assert "database_schema: schema_version=" in result.stdout
     assert "nba_play_by_play: games_requested=39, games_loaded=39, games_failed=0" in result.stdout
     assert "clutch_situations: 58 rows" in result.stdout
-    assert _processes_using(Path(cli_env["CLUTCH_HOME"])) == []
+    assert _processes_using(Path(ran_twice.env["CLUTCH_HOME"])) == []
 
 
-def test_clutch_run_records_its_runs_in_the_dagster_storage(cli_env, clutch_command):
-    subprocess.run([*clutch_command, "run"], env=cli_env, check=True, capture_output=True, timeout=300)
-    again = subprocess.run([*clutch_command, "run"], env=cli_env, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0, again.stdout + again.stderr
+def test_clutch_run_authorizes_every_player_of_the_sample_and_syncs_his_days(ran_twice):
+    out = ran_twice.first.stdout
+    assert "SimulatedConsent(athletes=371, authorized=371" in out
+    assert "devices=371, devices_synced=371, devices_failed=0" in out
+    assert "wearables_readings: " in out
 
+
+def test_clutch_run_twice_changes_no_wearables_data(ran_twice):
+    assert ran_twice.second.returncode == 0, ran_twice.second.stdout + ran_twice.second.stderr
+    assert "records_changed=0, readings_written=0" in ran_twice.second.stdout
+
+
+def test_clutch_run_records_its_runs_in_the_dagster_storage(ran_twice):
     # Open the same embedded server the way the CLI does, and read the runs it stored.
-    server = embedded_server(Path(cli_env["CLUTCH_HOME"]) / "pgdata")
+    server = embedded_server(Path(ran_twice.env["CLUTCH_HOME"]) / "pgdata")
     try:
         with psycopg.connect(server.get_uri("dagster")) as conn:
             statuses = conn.execute("SELECT status FROM runs WHERE pipeline_name = 'apply_schema'").fetchall()
+            whoop = conn.execute("SELECT status FROM runs WHERE pipeline_name = 'sync_whoop'").fetchall()
     finally:
         server.cleanup()
     assert statuses == [("SUCCESS",), ("SUCCESS",)]
+    assert whoop == [("SUCCESS",), ("SUCCESS",)]
 
 
-def test_clutch_dev_serves_the_ui_on_the_same_instance_and_stops_cleanly(cli_env, clutch_command):
-    subprocess.run([*clutch_command, "run"], env=cli_env, check=True, capture_output=True, timeout=300)
+def test_clutch_dev_serves_the_ui_on_the_same_instance_and_stops_cleanly(ran_twice, clutch_command):
+    cli_env = ran_twice.env
     port = _free_port()
     dev = subprocess.Popen(
         [*clutch_command, "dev", "--port", str(port)],
@@ -148,7 +177,7 @@ def test_help_explains_every_subcommand():
         result = CliRunner().invoke(main, [*path, "--help"])
         assert result.exit_code == 0
     top = CliRunner().invoke(main, ["--help"]).output
-    for command in ("run", "dev", "db", "nba", "config"):
+    for command in ("run", "dev", "serve", "db", "nba", "whoop", "keys", "config"):
         assert f"  {command} " in top
     db_help = CliRunner().invoke(main, ["db", "--help"]).output
     for command in ("url", "upgrade", "status", "stop"):

@@ -59,17 +59,29 @@ class AccessTokens:
         self.clock = clock
         self.margin = margin
         self.refreshes = 0
+        # The last token handed out per device, so a sync's requests do not each read the database.
+        self._known: dict[uuid.UUID, tuple[str, datetime]] = {}
 
     def current(self, device_id: uuid.UUID) -> str:
         """An access token valid for at least ``margin``, refreshed first if needed."""
+        known = self._known.get(device_id)
+        if known is not None and known[1] - self.clock() > self.margin:
+            return known[0]
         tokens = self._stored(device_id)
         if tokens.token_expires_at is not None and tokens.token_expires_at - self.clock() > self.margin:
-            return self.cipher.decrypt(tokens.access_token_encrypted)
+            return self._remember(
+                device_id, self.cipher.decrypt(tokens.access_token_encrypted), tokens.token_expires_at
+            )
         return self._refresh(device_id, rejected=None)
 
     def after_rejection(self, device_id: uuid.UUID, rejected: str) -> str:
         """A new access token after WHOOP answered 401 to ``rejected``."""
+        self._known.pop(device_id, None)
         return self._refresh(device_id, rejected=rejected)
+
+    def _remember(self, device_id: uuid.UUID, token: str, expires_at: datetime) -> str:
+        self._known[device_id] = (token, expires_at)
+        return token
 
     def _stored(self, device_id: uuid.UUID) -> store.StoredTokens:
         tokens = store.stored_tokens(self.conn, device_id)
@@ -97,6 +109,7 @@ class AccessTokens:
                 grant = self.api.refresh(refresh_token)
             except InvalidGrant:
                 reason = "WHOOP refused the refresh token (invalid_grant)"
+                self._known.pop(device_id, None)
                 store.mark_needs_reauthorization(self.conn, device_id, self.clock(), reason)
                 log.warning("device %s: %s; marked as needing re-authorization", device_id, reason)
                 raise NeedsReauthorization(device_id, reason) from None
@@ -113,7 +126,7 @@ class AccessTokens:
             )
             self.refreshes += 1
             log.info("device %s: access token refreshed", device_id)
-            return pair.access_token
+            return self._remember(device_id, pair.access_token, pair.expires_at)
 
 
 class DeviceClient:

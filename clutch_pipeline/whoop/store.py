@@ -318,17 +318,17 @@ def oldest_pending(conn: psycopg.Connection, device_id: uuid.UUID) -> dict[str, 
     return dict(rows)
 
 
-def advance_watermark(
-    conn: psycopg.Connection, device_id: uuid.UUID, record_type: str, through: datetime
-) -> None:
+def advance_watermarks(conn: psycopg.Connection, device_id: uuid.UUID, through: dict[str, datetime]) -> None:
+    """Move the watermarks of the given record types forward (never back), in one statement."""
     conn.execute(
         """
-        INSERT INTO wearables_sync_state (device_id, record_type, synced_through) VALUES (%s, %s, %s)
+        INSERT INTO wearables_sync_state (device_id, record_type, synced_through)
+        SELECT %s, * FROM unnest(%s::text[], %s::timestamptz[])
         ON CONFLICT (device_id, record_type) DO UPDATE
             SET synced_through = greatest(wearables_sync_state.synced_through, EXCLUDED.synced_through),
                 updated_at = now()
         """,
-        (device_id, record_type, through),
+        (device_id, list(through), list(through.values())),
     )
 
 

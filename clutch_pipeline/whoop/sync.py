@@ -113,8 +113,9 @@ def sync_device(
             with conn.transaction():
                 counts = store.write_records(conn, device, normalized)
                 if window is None and not records:
-                    for record_type, (_, end) in windows.items():
-                        store.advance_watermark(conn, device.device_id, record_type, end)
+                    store.advance_watermarks(
+                        conn, device.device_id, {t: end for t, (_, end) in windows.items()}
+                    )
                 store.set_sync_status(conn, device.device_id, "success", now)
             result.records_changed = counts.records_changed
             result.readings_written = counts.readings_written

@@ -1,0 +1,160 @@
+"""The WHOOP assets and the hourly schedule, run the documented Dagster ways against the simulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import psycopg
+import pytest
+
+from clutch_pipeline.db.resources import PostgresResource
+from clutch_pipeline.definitions import defs
+from clutch_pipeline.settings import load_settings
+from clutch_pipeline.whoop import store
+from clutch_pipeline.whoop.app import WhoopApp
+from clutch_pipeline.whoop.assets import whoop_sync
+from clutch_pipeline.whoop.budget import utc_now
+from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
+from clutch_pipeline.whoop.resources import WhoopResource
+from clutch_pipeline.whoop.schedules import whoop_hourly_sync
+from clutch_pipeline.whoop.tokens import cipher_from_settings
+from clutch_pipeline_tests.whoop.athletes import add_player
+from clutch_pipeline_tests.whoop.conftest import (
+    LEBRON,
+    REDIRECT_URI,
+    TATUM,
+    WHOOP_CLIENT_ID,
+    WHOOP_CLIENT_SECRET,
+    authorize_code,
+)
+
+
+@pytest.fixture
+def simulator(make_whoop_simulator):
+    """On real time: every simulated record of January 2023 is long scored."""
+    return make_whoop_simulator(clock=utc_now)
+
+
+@pytest.fixture
+def consented(database_url, simulator) -> list[int]:
+    """Tatum and LeBron authorized through the OAuth flow, with the keys the resource will use."""
+    app = WhoopApp(
+        base_url=simulator.base_url,
+        client_id=WHOOP_CLIENT_ID,
+        client_secret=WHOOP_CLIENT_SECRET,
+        redirect_uri=REDIRECT_URI,
+        cipher=cipher_from_settings(load_settings()),
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for person_id in (TATUM, LEBRON):
+            add_player(conn, person_id)
+            state = authorization_url(conn, app, person_id, utc_now()).split("state=")[1]
+            with app.open(conn) as session:
+                complete_authorization(
+                    conn, app, session, authorize_code(simulator, person_id, state=state), state
+                )
+    return [TATUM, LEBRON]
+
+
+def resources(database_url, simulator) -> dict:
+    return {
+        "postgres": PostgresResource(database_url=database_url),
+        "whoop": WhoopResource(
+            base_url=simulator.base_url, client_id=WHOOP_CLIENT_ID, client_secret=WHOOP_CLIENT_SECRET
+        ),
+    }
+
+
+def test_a_day_partition_syncs_that_day_for_every_consented_device(database_url, simulator, consented):
+    result = dg.materialize(
+        [whoop_sync], partition_key="2023-01-05", resources=resources(database_url, simulator)
+    )
+    assert result.success
+    metadata = {
+        m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("whoop_sync")
+    }
+    assert set(metadata) == {"whoop_cycles", "whoop_recoveries", "whoop_sleeps", "whoop_workouts"}
+    sleeps = metadata["whoop_sleeps"]
+    assert sleeps["devices_synced"].value == 2 and sleeps["records_fetched"].value >= 2
+    assert sleeps["window"].value == "2023-01-05T00:00:00+00:00 .. 2023-01-06T00:00:00+00:00"
+    assert sleeps["requests_left_today"].value < 10_000
+    starts = (
+        psycopg.connect(database_url)
+        .execute(
+            "SELECT min(record_start), max(record_start) FROM wearables_raw_records"
+            " WHERE record_type = 'cycle'"
+        )
+        .fetchone()
+    )
+    assert starts[0] >= datetime(2023, 1, 5, tzinfo=UTC) and starts[1] < datetime(2023, 1, 6, tzinfo=UTC)
+
+
+def test_a_subset_syncs_only_the_selected_record_types(database_url, simulator, consented):
+    result = dg.materialize(
+        [whoop_sync],
+        selection=["whoop_sleeps"],
+        partition_key="2023-01-05",
+        resources=resources(database_url, simulator),
+    )
+    assert result.success
+    assert simulator.count("/v2/cycle") == 0 and simulator.count("/v2/activity/sleep") == 2
+
+
+def test_the_config_can_name_one_player(database_url, simulator, consented):
+    lebron = simulator.athlete(LEBRON).user_id
+    before = simulator.count(user_id=lebron)  # his consent's profile call
+    result = dg.materialize(
+        [whoop_sync],
+        partition_key="2023-01-05",
+        resources=resources(database_url, simulator),
+        run_config={"ops": {"whoop_sync": {"config": {"players": [TATUM]}}}},
+    )
+    assert result.success
+    assert simulator.count(user_id=lebron) == before
+
+
+def test_a_partition_range_is_one_run(database_url, simulator, consented):
+    result = defs.resolve_job_def("sync_whoop").execute_in_process(
+        resources=resources(database_url, simulator),
+        tags={
+            "dagster/asset_partition_range_start": "2023-01-03",
+            "dagster/asset_partition_range_end": "2023-01-09",
+        },
+    )
+    assert result.success
+    with psycopg.connect(database_url) as conn:
+        days = conn.execute(
+            "SELECT count(DISTINCT record_start::date) FROM wearables_raw_records WHERE record_type = 'cycle'"
+        ).fetchone()[0]
+    assert days >= 6
+
+
+def test_the_hourly_schedule_skips_when_no_device_is_due(database_url):
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2023, 1, 17, 12, 7, tzinfo=UTC),
+        resources={"postgres": PostgresResource(database_url=database_url)},
+    )
+    assert isinstance(whoop_hourly_sync(context), dg.SkipReason)
+
+
+def test_the_hourly_schedule_makes_one_incremental_run_for_all_due_devices(
+    database_url, simulator, consented
+):
+    with psycopg.connect(database_url) as conn:
+        (tatum,) = store.syncable_devices(conn, [TATUM])
+        store.set_sync_status(conn, tatum.device_id, "success", datetime(2023, 1, 17, 12, 0, tzinfo=UTC))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2023, 1, 17, 12, 7, tzinfo=UTC),
+        resources={"postgres": PostgresResource(database_url=database_url)},
+    )
+    request = whoop_hourly_sync(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags["clutch/due_devices"] == "1"  # LeBron; Tatum synced 7 minutes ago
+    assert request.tags["dagster/asset_partition_range_start"] == "2023-01-16"
+    assert request.tags["dagster/asset_partition_range_end"] == "2023-01-17"
+    assert request.run_config["ops"]["whoop_sync"]["config"]["incremental"] is True
+
+
+def test_the_schedule_targets_the_sync_job_of_the_definitions():
+    assert defs.get_schedule_def("whoop_hourly_sync").job_name == "sync_whoop"
