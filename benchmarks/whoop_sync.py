@@ -114,8 +114,8 @@ def main() -> int:
     last_day = FIRST_DAY + timedelta(days=args.days - 1)
 
     started = time.perf_counter()
-    games, players = month_of_games(FIRST_DAY - timedelta(days=60), last_day + timedelta(days=7))
-    # Those who played in the month first, then those of the weeks around it (about 450 play in a month).
+    games, players = month_of_games(date(2022, 10, 1), date(2023, 4, 30))  # the whole regular season
+    # Those who played in the month first, then the rest of the season's (about 450 play in a month).
     in_month = {g.nba_game_id for g in games if FIRST_DAY <= g.game_date <= last_day}
     players.sort(key=lambda p: (not in_month & set(p.game_teams), p.person_id))
     athletes = simulate_athletes(players[: args.athletes], games, FIRST_DAY, last_day)

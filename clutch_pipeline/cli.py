@@ -325,6 +325,49 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
     console.print(f"sync finished in {report.seconds:.1f} s (run {report.run_id}).")
 
 
+@whoop.command("simulate")
+@click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day simulated.")
+@click.option("--end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day simulated.")
+@click.option(
+    "--person",
+    "person_ids",
+    multiple=True,
+    type=int,
+    help="NBA person id (repeatable); default: every player of our games in those days.",
+)
+@click.option("--port", default=0, show_default=True, type=int, help="Port on 127.0.0.1 (0: any free one).")
+@click.option(
+    "--readiness",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV person_id,date,readiness (standard-normal units) to plant a known state.",
+)
+@click.option("--per-minute", default=100, show_default=True, type=int, help="The app's limit per minute.")
+@click.option("--per-day", default=10_000, show_default=True, type=int, help="The app's limit per day.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Another seed, other histories.")
+def whoop_simulate(start, end, person_ids, port, readiness, per_minute, per_day, seed) -> None:
+    """Serve the WHOOP v2 simulator on loopback until Ctrl-C: OAuth, profile, the four collections,
+    rate limits; its athletes are real players of our games with deterministic histories."""
+    from clutch_pipeline.db.connection import resolve_database_urls
+    from clutch_pipeline.whoop.simulator import serve
+
+    url = resolve_database_urls(load_settings()).app
+    try:
+        serve(
+            url,
+            start=start.date(),
+            end=end.date(),
+            person_ids=list(person_ids) or None,
+            port=port,
+            readiness_csv=readiness,
+            per_minute=per_minute,
+            per_day=per_day,
+            seed=seed,
+            out=click.echo,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @main.group()
 def keys() -> None:
     """The Fernet keys that encrypt WHOOP tokens at rest (CLUTCH_TOKEN_KEYS)."""

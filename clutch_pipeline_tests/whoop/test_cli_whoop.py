@@ -117,3 +117,8 @@ def test_keys_rotate_re_encrypts_the_stored_tokens_with_the_new_key(
         (device, _) = store.syncable_devices(conn)
         tokens = store.stored_tokens(conn, device.device_id)
     TokenCipher([new]).decrypt(tokens.refresh_token_encrypted)  # the old key is no longer needed
+
+
+def test_simulate_refuses_a_range_without_any_player(clutch_command, env):
+    result = clutch(clutch_command, env, "whoop", "simulate", "--start", "2023-01-02", "--end", "2023-01-15")
+    assert result.returncode == 1 and "no athlete to simulate" in result.stderr
