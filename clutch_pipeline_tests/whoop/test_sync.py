@@ -197,7 +197,8 @@ def test_unscorable_records_are_kept_raw_and_counted_without_readings(
         "SELECT score_state FROM wearables_raw_records WHERE record_id = %s", (sleep.record_id,)
     ).fetchone()
     readings = autocommit.execute(
-        "SELECT count(*) FROM wearables_readings WHERE source_record_type = 'sleep' AND source_record_id = %s",
+        "SELECT count(*) FROM wearables_readings"
+        " WHERE source_record_type = 'sleep' AND source_record_id = %s",
         (sleep.record_id,),
     ).fetchone()
     assert raw == ("UNSCORABLE",) and readings == (0,)

@@ -1,0 +1,104 @@
+"""The SQL the simulator reads: which players appear in which games, their teams, names and schedules.
+
+Read only, parameterized. Person and team ids are compared as text against the JSON payload of
+``nba_raw_actions`` (``payload->>'personId'``), so a malformed action never breaks a cast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class GameRow:
+    nba_game_id: str
+    game_date: date
+    tipoff_at: datetime | None
+    home_team_id: int
+    away_team_id: int
+    has_actions: bool  # play-by-play is loaded: a player absent from it did not play
+
+
+def person_ids_in_games(conn: psycopg.Connection, start: date, end: date) -> list[int]:
+    """Every person id that acts in the raw play-by-play of a game dated ``start`` to ``end``."""
+    rows = conn.execute(
+        """
+        SELECT DISTINCT (r.payload->>'personId')::bigint AS person_id
+        FROM nba_raw_actions r
+        JOIN games g ON g.nba_game_id = r.nba_game_id
+        WHERE g.game_date BETWEEN %s AND %s
+          AND r.payload->>'personId' ~ '^[1-9][0-9]{0,17}$'
+          AND (r.payload->>'personId') IS DISTINCT FROM (r.payload->>'teamId')
+          AND NOT EXISTS (
+              SELECT 1 FROM teams t WHERE t.nba_team_id::text = r.payload->>'personId'
+          )
+        ORDER BY person_id
+        """,
+        (start, end),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def player_game_teams(
+    conn: psycopg.Connection, person_ids: list[int], start: date, end: date
+) -> list[tuple[int, str, date, int]]:
+    """(person id, game id, game date, team id) for each game of ``start`` to ``end`` a person acts in,
+    with the team he acts for most in that game."""
+    rows = conn.execute(
+        """
+        WITH counts AS (
+            SELECT (r.payload->>'personId')::bigint AS person_id,
+                   r.nba_game_id,
+                   g.game_date,
+                   (r.payload->>'teamId')::bigint AS team_id,
+                   count(*) AS actions
+            FROM nba_raw_actions r
+            JOIN games g ON g.nba_game_id = r.nba_game_id
+            WHERE r.payload->>'personId' = ANY(%s::text[])
+              AND r.payload->>'teamId' ~ '^[1-9][0-9]{0,17}$'
+              AND g.game_date BETWEEN %s AND %s
+            GROUP BY 1, 2, 3, 4
+        )
+        SELECT DISTINCT ON (person_id, nba_game_id) person_id, nba_game_id, game_date, team_id
+        FROM counts
+        ORDER BY person_id, nba_game_id, actions DESC, team_id
+        """,
+        ([str(p) for p in person_ids], start, end),
+    ).fetchall()
+    return [(int(p), str(g), d, int(t)) for p, g, d, t in rows]
+
+
+def team_games(conn: psycopg.Connection, team_ids: list[int], start: date, end: date) -> list[GameRow]:
+    """The games of these teams dated ``start`` to ``end`` that were or will be played."""
+    rows = conn.execute(
+        """
+        SELECT g.nba_game_id, g.game_date, g.tipoff_at, home.nba_team_id, away.nba_team_id,
+               EXISTS (SELECT 1 FROM nba_raw_actions r WHERE r.nba_game_id = g.nba_game_id)
+        FROM games g
+        JOIN teams home ON home.team_id = g.home_team_id
+        JOIN teams away ON away.team_id = g.away_team_id
+        WHERE g.game_date BETWEEN %s AND %s
+          AND (home.nba_team_id = ANY(%s) OR away.nba_team_id = ANY(%s))
+          AND g.status NOT IN ('postponed', 'cancelled')
+        ORDER BY g.game_date, g.nba_game_id
+        """,
+        (start, end, team_ids, team_ids),
+    ).fetchall()
+    return [GameRow(str(g), d, t, int(h), int(a), bool(x)) for g, d, t, h, a, x in rows]
+
+
+def player_names(
+    conn: psycopg.Connection, person_ids: list[int]
+) -> dict[int, tuple[str | None, str | None, str]]:
+    """(first name, last name, full name) by person id, for the players we know."""
+    rows = conn.execute(
+        """
+        SELECT nba_person_id, first_name, last_name, full_name
+        FROM players WHERE nba_person_id = ANY(%s)
+        """,
+        (person_ids,),
+    ).fetchall()
+    return {int(p): (first, last, full) for p, first, last, full in rows}
