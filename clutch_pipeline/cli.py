@@ -256,6 +256,14 @@ def serve(host: str, port: int) -> None:
         raise click.ClickException(str(exc)) from exc
     app = create_app(ServiceConfig(database_url=urls.app, whoop=whoop, api_keys=settings.api_keys))
     console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs); WHOOP at {whoop.base_url}")
+
+    def stopped(_signum, _frame) -> None:
+        raise SystemExit(0)
+
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again with the handler it
+    # found: make that a clean exit, so the embedded PostgreSQL is released as on any other exit.
+    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGINT, stopped)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

@@ -122,3 +122,36 @@ def test_keys_rotate_re_encrypts_the_stored_tokens_with_the_new_key(
 def test_simulate_refuses_a_range_without_any_player(clutch_command, env):
     result = clutch(clutch_command, env, "whoop", "simulate", "--start", "2023-01-02", "--end", "2023-01-15")
     assert result.returncode == 1 and "no athlete to simulate" in result.stderr
+
+
+def test_serve_answers_health_and_stops_on_sigterm(clutch_command, env):
+    import signal
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [*clutch_command, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "clutch serve did not answer"
+                time.sleep(0.2)
+        assert answer.json() == {"status": "ok"}
+        assert requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
