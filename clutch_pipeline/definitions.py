@@ -2,9 +2,9 @@
 
 Stages and their asset groups:
 - ``platform``: ``database_schema`` (migrations), checked by ``schema_matches_migrations``.
-- ``nba``: ``nba_play_by_play`` (raw actions; check ``every_game_loaded``), ``clutch_situations``,
-  ``clutch_player_actions`` (check ``official_clutch_totals``), partitioned by game (dynamic
-  partitions ``nba_games``).
+- ``nba``: ``nba_play_by_play`` (raw actions; check ``every_game_loaded``), partitioned by game (dynamic
+  partitions ``nba_games``); ``clutch_situations``, ``clutch_player_actions`` (check
+  ``official_clutch_totals``), unpartitioned, updated in the same run.
 - ``whoop``: ``whoop_cycles``, ``whoop_recoveries``, ``whoop_sleeps``, ``whoop_workouts`` (one subsettable
   multi-asset; raw records and readings), partitioned by UTC day (``whoop_days``).
 

@@ -134,7 +134,13 @@ class StepReport:
 
 def instance_environment(settings: Settings, urls: DatabaseUrls) -> dict[str, str]:
     """The variables a Dagster process needs to open our instance (DAGSTER_HOME, its storage URL)."""
-    return {"DAGSTER_HOME": str(settings.dagster_home), DAGSTER_STORAGE_ENV: psycopg2_url(urls.dagster)}
+    return {
+        "DAGSTER_HOME": str(settings.dagster_home),
+        DAGSTER_STORAGE_ENV: psycopg2_url(urls.dagster),
+        # Dagster reads it where events are stored: in this process for CLI runs, in the processes
+        # `clutch dev` starts for the others.
+        "DAGSTER_EVENT_BATCH_SIZE": str(settings.dagster_event_batch_size),
+    }
 
 
 def prepare_instance(settings: Settings) -> tuple[dg.DagsterInstance, DatabaseUrls]:

@@ -63,6 +63,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Dagster pool `db_bulk`: how many bulk loads (COPY of a season, rebuilds) may run at once.",
     ),
     Setting(
+        "DAGSTER_EVENT_BATCH_SIZE",
+        "2000",
+        "Dagster's own setting, exported by `clutch` to the runs and `clutch dev` it starts: how many "
+        "events of a step Dagster stores in one INSERT. A season backfill records 1,229 materializations: "
+        "batched, about 1 ms each instead of about 8 on PostgreSQL. `0` turns batching off.",
+    ),
+    Setting(
         "NBA_STATS_BASE_URL",
         "https://stats.nba.com/stats",
         "Base URL of stats.nba.com (`playbyplayv3`, league game logs); tests point it at a local server.",
@@ -149,6 +156,7 @@ class Settings:
     dagster_database_url: str | None
     alert_webhook_url: str | None
     pool_limits: Mapping[str, int]
+    dagster_event_batch_size: int
     nba_stats_base_url: str
     nba_cdn_base_url: str
     nba_official_clutch: Mapping[str, Path]
@@ -196,15 +204,19 @@ def _season_paths(raw: str | None) -> dict[str, Path]:
     return paths
 
 
-def _positive_int(environ: Mapping[str, str], name: str) -> int:
+def _whole_number(environ: Mapping[str, str], name: str, minimum: int) -> int:
     raw = _value(environ, name)
     try:
         number = int(raw)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1, got {number}")
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _positive_int(environ: Mapping[str, str], name: str) -> int:
+    return _whole_number(environ, name, minimum=1)
 
 
 def _list(raw: str | None) -> tuple[str, ...]:
@@ -221,6 +233,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_database_url=_value(env, "CLUTCH_DAGSTER_DATABASE_URL"),
         alert_webhook_url=_value(env, "CLUTCH_ALERT_WEBHOOK_URL"),
         pool_limits=pool_limits,
+        dagster_event_batch_size=_whole_number(env, "DAGSTER_EVENT_BATCH_SIZE", minimum=0),
         nba_stats_base_url=_value(env, "NBA_STATS_BASE_URL").rstrip("/"),
         nba_cdn_base_url=_value(env, "NBA_CDN_BASE_URL").rstrip("/"),
         nba_official_clutch=_season_paths(_value(env, "CLUTCH_NBA_OFFICIAL_CLUTCH")),

@@ -81,7 +81,7 @@ def loopback_only() -> Iterator[None]:
 # The process environment: tests never touch the developer's ~/.clutch, and what a test's code exports
 # for Dagster (DAGSTER_HOME, the storage URL) does not leak into the next test.
 
-_EXPORTED = ("CLUTCH_HOME", "DAGSTER_HOME", "CLUTCH_DAGSTER_STORAGE_URL")
+_EXPORTED = ("CLUTCH_HOME", "DAGSTER_HOME", "CLUTCH_DAGSTER_STORAGE_URL", "DAGSTER_EVENT_BATCH_SIZE")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,14 +10,19 @@ a game that appears twice is read once.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
+import queue
 import tarfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
+
+from clutch_pipeline.nba.parse import loads_with_texts
 
 MANIFEST_NAMES = ("MANIFEST.csv", "manifest.csv")
 # 39 real games of 2022-23, bundled for `clutch run` and tests (see sample/README.md).
@@ -41,6 +46,8 @@ class ArchivedGame:
     payload: object | None  # parsed JSON, or None when it could not be read
     error: str | None = None
     content_sha256: str | None = None
+    texts: list[str] | None = None  # a bare array's elements as they stand in the file
+    data: bytes | None = None  # the file as read, when not decoded
 
 
 def parse_manifest(text: str) -> tuple[list[ArchiveEntry], list[str]]:
@@ -83,9 +90,10 @@ class PlayByPlayArchive:
         self._by_game = {e.game_id: e for e in self.entries}
 
     def _embedded_manifest(self) -> str | None:
-        for _name, data in self._members(set(MANIFEST_NAMES)):
-            return data.decode()
-        return None
+        if self.path.is_dir():
+            return _find_manifest(self.path)
+        stat = self.path.stat()
+        return _tarball_manifest(self.path.resolve(), stat.st_size, stat.st_mtime_ns)
 
     def game_ids(self) -> list[str]:
         return [e.game_id for e in self.entries]
@@ -94,34 +102,13 @@ class PlayByPlayArchive:
         return self._by_game.get(game_id)
 
     def _members(self, names: set[str]) -> Iterator[tuple[str, bytes]]:
-        """(base name, bytes) of the wanted files, in archive order.
+        return _members(self.path, names)
 
-        A tarball is read as a stream, once, and only as far as the last wanted file.
-        """
-        if self.path.is_dir():
-            for name in sorted(names):
-                candidate = self.path / name
-                if candidate.is_file():
-                    yield name, candidate.read_bytes()
-            return
-        remaining = set(names)
-        try:
-            with tarfile.open(self.path, "r|*") as tar:
-                for member in tar:
-                    name = PurePosixPath(member.name).name
-                    if member.isfile() and name in remaining:
-                        handle = tar.extractfile(member)
-                        yield name, handle.read() if handle else b""
-                        remaining.discard(name)
-                        if not remaining:
-                            return
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise ArchiveError(f"{self.path.name}: unreadable archive ({exc})") from exc
-
-    def read(self, game_ids: Iterable[str]) -> Iterator[ArchivedGame]:
+    def read(self, game_ids: Iterable[str], *, decode: bool = True) -> Iterator[ArchivedGame]:
         """The wanted games that the manifest lists, each parsed or with the reason it could not be.
 
-        Games the manifest does not list are not yielded: the caller decides where else to look.
+        Games the manifest does not list are not yielded: the caller decides where else to look. With
+        ``decode=False`` the files' bytes are given undecoded (``data``), for ``decode_file`` later.
         """
         wanted = {self._by_game[g].file: self._by_game[g] for g in game_ids if g in self._by_game}
         found = set()
@@ -129,11 +116,109 @@ class PlayByPlayArchive:
             found.add(name)
             entry = wanted[name]
             digest = hashlib.sha256(data).hexdigest()
-            try:
-                yield ArchivedGame(entry, json.loads(data), content_sha256=digest)
-            except json.JSONDecodeError as exc:
-                yield ArchivedGame(entry, None, f"{name}: not valid JSON ({exc.msg} at byte {exc.pos})")
-            except UnicodeDecodeError:
-                yield ArchivedGame(entry, None, f"{name}: not UTF-8 text")
+            if not decode:
+                yield ArchivedGame(entry, None, content_sha256=digest, data=data)
+                continue
+            payload, texts, error = decode_file(name, data)
+            yield ArchivedGame(entry, payload, error, digest if error is None else None, texts)
         for name in sorted(set(wanted) - found):
             yield ArchivedGame(wanted[name], None, f"{name}: listed in the manifest but not in the archive")
+
+
+def decode_file(name: str, data: bytes) -> tuple[object | None, list[str] | None, str | None]:
+    """(parsed JSON, a bare array's element texts, None), or (None, None, why it cannot be read)."""
+    try:
+        payload, texts = loads_with_texts(data)
+    except json.JSONDecodeError as exc:
+        return None, None, f"{name}: not valid JSON ({exc.msg} at byte {exc.pos})"
+    except UnicodeDecodeError:
+        return None, None, f"{name}: not UTF-8 text"
+    return payload, texts, None
+
+
+def _members(path: Path, names: set[str]) -> Iterator[tuple[str, bytes]]:
+    """(base name, bytes) of the wanted files of a folder or tarball, in archive order.
+
+    A tarball is read as a stream, once, and only as far as the last wanted file, by a thread that
+    stays a few files ahead of the reader (decompressing releases the GIL, so it overlaps parsing).
+    """
+    if path.is_dir():
+        for name in sorted(names):
+            candidate = path / name
+            if candidate.is_file():
+                yield name, candidate.read_bytes()
+        return
+    try:
+        yield from _read_ahead(_tar_members(path, names))
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ArchiveError(f"{path.name}: unreadable archive ({exc})") from exc
+
+
+def _tar_members(path: Path, names: set[str]) -> Iterator[tuple[str, bytes]]:
+    remaining = set(names)
+    with tarfile.open(path, "r|*") as tar:
+        for member in tar:
+            name = PurePosixPath(member.name).name
+            if member.isfile() and name in remaining:
+                handle = tar.extractfile(member)
+                yield name, handle.read() if handle else b""
+                remaining.discard(name)
+                if not remaining:
+                    return
+
+
+def _find_manifest(path: Path) -> str | None:
+    for _name, data in _members(path, set(MANIFEST_NAMES)):
+        return data.decode()
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _tarball_manifest(path: Path, size: int, mtime_ns: int) -> str | None:
+    """A tarball's own manifest, read once per process and version of the file: finding it means
+    decompressing the stream up to it, and a backfill opens the archive to list its games, then again
+    to read them."""
+    return _find_manifest(path)
+
+
+_END = object()
+
+
+def _read_ahead(items: Iterator, depth: int = 8) -> Iterator:
+    """``items``, produced by a thread up to ``depth`` ahead of the consumer; its errors are raised to
+    the consumer, and a consumer that stops early stops the thread."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="archive-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()

@@ -2,7 +2,14 @@
 
 One multi-asset owns the three tables so that a single pass over a season parses each game once; it can
 be subset, so the clutch tables can be rebuilt from the raw table alone (no source is called then).
-Partitioned by game; a backfill of any range of games is ONE run (``BackfillPolicy.single_run``).
+
+Only ``nba_play_by_play`` is partitioned by game; a backfill of any range of games is ONE run
+(``BackfillPolicy.single_run``). ``clutch_situations`` and ``clutch_player_actions`` are season-wide
+tables, unpartitioned: a run records them once, with the rows of the games it loaded replaced in the
+same pass. Dagster stores a few milliseconds of bookkeeping per partition and asset (a planned and a
+materialization event each): a season is 1,229 games, so per-game clutch partitions cost more than
+their rows. Run on their own, the clutch assets rebuild the games a run's partition tags name, or every
+loaded game when it has none.
 """
 
 import dagster as dg
@@ -10,7 +17,7 @@ import dagster as dg
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.nba import store
-from clutch_pipeline.nba.load import LoadReport, derive_clutch, load_games
+from clutch_pipeline.nba.load import PARALLEL_MIN_GAMES, LoadReport, derive_clutch, load_games
 from clutch_pipeline.nba.partitions import nba_games
 from clutch_pipeline.nba.resources import NbaResource
 
@@ -39,6 +46,7 @@ def _listed(items: list[str]) -> str:
             RAW,
             group_name="nba",
             deps=[database_schema],
+            partitions_def=nba_games,
             kinds={"postgres"},
             description=(
                 "Every play-by-play action of a game as its source sent it (nba_raw_actions, JSONB keyed by "
@@ -55,7 +63,8 @@ def _listed(items: list[str]) -> str:
             description=(
                 "clutch_situations: each contiguous clutch window of a game (4th period or overtime, 5:00 or "
                 "less, margin before the action 5 or less), with UTC start and end, clocks, scores, "
-                "intensity and how its times were obtained."
+                "intensity and how its times were obtained. Updated with every load of nba_play_by_play "
+                "for the games loaded (one materialization per run, not per game)."
             ),
         ),
         dg.AssetSpec(
@@ -76,7 +85,6 @@ def _listed(items: list[str]) -> str:
             description="Every game of the run was read and parsed; fails naming the games that were not.",
         )
     ],
-    partitions_def=nba_games,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
     pool="nba_api",
@@ -84,22 +92,22 @@ def _listed(items: list[str]) -> str:
 def nba_games_load(
     context: dg.AssetExecutionContext, config: NbaLoadConfig, postgres: PostgresResource, nba: NbaResource
 ):
-    game_ids = list(context.partition_keys)
     selected = context.selected_asset_keys
+    game_ids = list(context.partition_keys) if RAW in selected else _clutch_games(context, postgres)
     if RAW in selected:
         skipped: set[str] = set()
         if not config.force and not config.archive_path:
             # Resumable API backfills: games already over and loaded are not fetched again.
             with postgres.connection() as conn:
                 skipped = store.final_and_loaded(conn, game_ids)
+        to_load = [g for g in game_ids if g not in skipped]
         games = nba.play_by_play(
-            [g for g in game_ids if g not in skipped],
-            archive_path=config.archive_path,
-            manifest_path=config.manifest_path,
+            to_load, archive_path=config.archive_path, manifest_path=config.manifest_path
         )
         report = load_games(
             postgres.connection,
             games,
+            parallel=len(to_load) >= PARALLEL_MIN_GAMES,
             force=config.force,
             derive=bool(selected & {SITUATIONS, PLAYER_ACTIONS}),
             on_batch=lambda b: context.log.info(
@@ -115,6 +123,25 @@ def nba_games_load(
         # A run for one game fails on its own bad file; a run for many goes on and the check names them.
         raise dg.Failure(description=next(iter(report.failed.values())), metadata={"game": game_ids[0]})
     yield from _results(report, selected, context.selected_asset_check_keys, len(game_ids))
+
+
+def _clutch_games(context: dg.AssetExecutionContext, postgres: PostgresResource) -> list[str]:
+    """The games a run of the clutch assets alone rebuilds: those its partition tags name (a key or a
+    range of ``nba_games``), else every game whose raw play-by-play is loaded."""
+    tags = context.run.tags
+    if tags.get("dagster/partition"):
+        return [tags["dagster/partition"]]
+    start, end = (
+        tags.get("dagster/asset_partition_range_start"),
+        tags.get("dagster/asset_partition_range_end"),
+    )
+    if start and end:
+        keys = context.instance.get_dynamic_partitions(nba_games.name)
+        if start in keys and end in keys:
+            return keys[keys.index(start) : keys.index(end) + 1]
+        raise dg.Failure(description=f"partition range {start}...{end} is not in {nba_games.name}")
+    with postgres.connection() as conn:
+        return store.loaded_game_ids(conn)
 
 
 def _results(report: LoadReport, selected, selected_checks, requested: int):

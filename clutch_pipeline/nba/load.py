@@ -11,15 +11,23 @@ shot model is fitted on all its loaded shots, the clutch rows with their expecte
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import multiprocessing
+import os
+import signal
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from clutch_pipeline.nba import store
+from clutch_pipeline.nba.archive import decode_file
 from clutch_pipeline.nba.clock import format_clock
 from clutch_pipeline.nba.clutch import (
     ClutchWindow,
@@ -40,6 +48,8 @@ from clutch_pipeline.nba.shots import Shot, ShotModel, shot_family, shot_from_ac
 from clutch_pipeline.nba.times import EventTime, estimate_event_times, exact_anchors, wall_clock_anchors
 
 BATCH_GAMES = 100
+# Loads of at least this many games parse on every core (forked workers; Linux only), the rest in-process.
+PARALLEL_MIN_GAMES = BATCH_GAMES
 # A season's stored shot model is reused until its loaded games grow by more than this share.
 SHOT_MODEL_STALE_SHARE = 0.02
 EASTERN = ZoneInfo("America/New_York")
@@ -68,6 +78,10 @@ class GameInput:
     error: str | None = None
     content_sha256: str | None = None
     source: str | None = None  # "v3" or "cdn"; detected from the payload when None
+    # When the payload is a bare array: each action's text as read, stored in the raw table as it is
+    # instead of serializing the parsed action again.
+    raw_texts: list[str] | None = None
+    undecoded: tuple[str, bytes] | None = None  # (file name, bytes) of JSON the loader decodes
 
 
 @dataclass
@@ -355,6 +369,119 @@ def _clutch_rows(
     return situations, rows
 
 
+@dataclass
+class _Prepared:
+    """One game ready to write, from a worker: everything the writes and clutch rows need, and no
+    parsed action beyond the few clutch rows keep (small to send between processes)."""
+
+    game: GameInput  # without its payload
+    unchanged: bool = False
+    error: str | None = None
+    source: str | None = None
+    actions: int = 0
+    unknown_actions: int = 0
+    game_row: store.GameRow | None = None
+    teams: dict[int, str | None] = field(default_factory=dict)
+    players: dict[int, str] = field(default_factory=dict)
+    raw_rows: bytes = b""  # COPY rows of nba_raw_actions
+    derived: _Derived | None = None
+
+
+def _prepare(item: tuple[GameInput, date | None, bool, bool]) -> _Prepared:
+    """Decode, parse and (with ``derive``) detect clutch time in one game: the CPU-heavy part of a load."""
+    game, game_date, unchanged, derive = item
+    bare = dataclasses.replace(game, payload=None, raw_texts=None, undecoded=None)
+    if unchanged:
+        return _Prepared(bare, unchanged=True)
+    try:
+        if game.undecoded is not None:
+            payload, texts, error = decode_file(*game.undecoded)
+            game = dataclasses.replace(game, payload=payload, raw_texts=texts, error=error, undecoded=None)
+        parsed = _parse(game, game_date, derive=derive)
+        game_row = _game_row(parsed)
+    except MalformedPlayByPlay as exc:
+        return _Prepared(bare, error=str(exc))
+    pbp = parsed.pbp
+    texts = game.raw_texts if pbp.raw_actions is game.payload else None
+    return _Prepared(
+        bare,
+        source=pbp.source,
+        actions=len(pbp.actions),
+        unknown_actions=sum(1 for a in pbp.actions if a.kind == "unknown"),
+        game_row=game_row,
+        teams=parsed.teams,
+        players=parsed.players,
+        raw_rows=store.raw_action_rows(
+            game.game_id, pbp.source, [a.action_key for a in pbp.actions], pbp.raw_actions, texts
+        ),
+        derived=_Derived.of(parsed) if derive else None,
+    )
+
+
+def _work(
+    connection: ConnectionFactory, games: Iterable[GameInput], *, force: bool, derive: bool
+) -> Iterator[tuple[GameInput, date | None, bool, bool]]:
+    """What ``_prepare`` needs of each game: its date (the manifest's, else the stored game's) and
+    whether it is unchanged since its last load, looked up a batch at a time."""
+    for batch in _batches(games, BATCH_GAMES):
+        ids = [g.game_id for g in batch]
+        with connection() as conn:
+            previous = {} if force else store.loaded_hashes(conn, ids)
+            existing = store.games_by_id(conn, ids)
+        for game in batch:
+            unchanged = bool(game.content_sha256) and previous.get(game.game_id) == game.content_sha256
+            game_date = game.game_date
+            if game_date is None and game.game_id in existing:
+                game_date = existing[game.game_id][1]
+            yield game, game_date, unchanged, derive
+
+
+def _prepare_batch(items: list[tuple[GameInput, date | None, bool, bool]]) -> list[_Prepared]:
+    return [_prepare(item) for item in items]
+
+
+def _worker_started() -> None:
+    # A forked worker inherits the parent's signal handlers, and Dagster's turn SIGTERM into a deferred
+    # interrupt: terminating the pool would then wait forever. Workers die on SIGTERM; Ctrl-C is the
+    # parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _preparing(parallel: bool) -> Iterator[Callable[[Iterable], Iterator[list[_Prepared]]]]:
+    """Batches of ``_prepare`` over work items, in order: on forked workers, one per core, when
+    ``parallel`` and the platform forks; in this process otherwise. Workers are forked before any
+    thread of the load starts, and only parse; two batches are in their hands at most."""
+    processes = min(os.cpu_count() or 1, 4)
+    if not parallel or processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield lambda work: map(_prepare_batch, _batches(work, BATCH_GAMES))
+        return
+
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_worker_started)
+
+    def prepared(work: Iterable) -> Iterator[list[_Prepared]]:
+        ahead: deque = deque()
+        for batch in _batches(work, BATCH_GAMES):
+            # Split so that every worker has a share of each batch.
+            chunks = [batch[i : i + 5] for i in range(0, len(batch), 5)]
+            ahead.append(pool.map_async(_prepare_batch, chunks, chunksize=1))
+            if len(ahead) == 2:
+                yield [p for chunk in ahead.popleft().get() for p in chunk]
+        while ahead:
+            yield [p for chunk in ahead.popleft().get() for p in chunk]
+
+    try:
+        yield prepared
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+
+
 def load_games(
     connection: ConnectionFactory,
     games: Iterable[GameInput],
@@ -362,51 +489,88 @@ def load_games(
     force: bool = False,
     derive: bool = True,
     on_batch: Callable[[LoadReport], None] | None = None,
+    parallel: bool | None = None,
 ) -> LoadReport:
     """Load games in batches; unchanged games (same content as their last load) are skipped unless forced.
 
     With ``derive``, the clutch rows of the loaded games are rebuilt once all of them are in.
+
+    Three things overlap: games are parsed (on every core with ``parallel``; by default when ``games``
+    is a sequence of at least PARALLEL_MIN_GAMES), each batch is written (in one transaction, on its own
+    connection) by a writer thread while the next is parsed, and PostgreSQL ingests it.
     """
+    if parallel is None:
+        parallel = isinstance(games, Sized) and len(games) >= PARALLEL_MIN_GAMES
     started = time.perf_counter()
     total = LoadReport()
     derived: list[_Derived] = []
-    for batch in _batches(games, BATCH_GAMES):
-        report = LoadReport()
-        with connection() as conn:
-            ids = [g.game_id for g in batch]
-            previous = {} if force else store.loaded_hashes(conn, ids)
-            existing = store.games_by_id(conn, ids)
-            parsed: list[_Parsed] = []
-            failures: list[store.LoadRow] = []
-            for game in batch:
-                if game.content_sha256 and previous.get(game.game_id) == game.content_sha256:
-                    report.unchanged.append(game.game_id)
-                    continue
-                game_date = game.game_date
-                if game_date is None and game.game_id in existing:
-                    game_date = existing[game.game_id][1]
-                try:
-                    parsed.append(_parse(game, game_date, derive=derive))
-                except MalformedPlayByPlay as exc:
-                    report.failed[game.game_id] = str(exc)
-                    failures.append(
-                        store.LoadRow(
-                            game.game_id, "failed", None, game.origin, None, game.content_sha256, str(exc)
-                        )
-                    )
-            _write_raw(conn, parsed, report)
-            store.record_loads(conn, failures)
-        derived += [_Derived.of(p) for p in parsed] if derive else []
+    in_flight: tuple[Future, LoadReport] | None = None
+
+    def finish() -> None:
+        future, report = in_flight
+        future.result()
         total.add(report)
         if on_batch is not None:
             on_batch(report)
-    if derived:
-        _write_clutch(connection, derived, total)
+
+    with (
+        _gc_paused(),
+        _preparing(parallel) as prepare_all,  # first: workers fork before the load starts threads
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="nba-load-writer") as writer,
+    ):
+        for batch in prepare_all(_work(connection, games, force=force, derive=derive)):
+            report = LoadReport()
+            loaded: list[_Prepared] = []
+            failures: list[store.LoadRow] = []
+            for item in batch:
+                game = item.game
+                if item.unchanged:
+                    report.unchanged.append(game.game_id)
+                elif item.error is not None:
+                    report.failed[game.game_id] = item.error
+                    failures.append(
+                        store.LoadRow(
+                            game.game_id, "failed", None, game.origin, None, game.content_sha256, item.error
+                        )
+                    )
+                else:
+                    loaded.append(item)
+                    if item.derived is not None:
+                        derived.append(item.derived)
+            if in_flight is not None:
+                finish()  # one batch in flight: memory stays at a few batches
+            in_flight = (writer.submit(_write_batch, connection, loaded, failures, report), report)
+        if in_flight is not None:
+            finish()
+        if derived:
+            _write_clutch(connection, derived, total)
     total.seconds = time.perf_counter() - started
     return total
 
 
-def _upsert_people(conn, items: Sequence[_Parsed | _Derived]) -> tuple[dict, dict]:
+def _write_batch(
+    connection: ConnectionFactory, loaded: list[_Prepared], failures: list[store.LoadRow], report: LoadReport
+) -> None:
+    """One batch of games, all or nothing: raw actions and references of the loaded, status of all."""
+    with connection() as conn:
+        _write_raw(conn, loaded, report)
+        store.record_loads(conn, failures)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a load runs: it builds hundreds of thousands of small acyclic
+    objects (freed by reference counting), and each collection would walk all of those still alive."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _upsert_people(conn, items: Sequence[_Prepared | _Derived]) -> tuple[dict, dict]:
     """UUIDs of the teams and players these games name (by NBA id), inserting new ones."""
     teams: dict[int, str | None] = {}
     players: dict[int, str] = {}
@@ -417,45 +581,38 @@ def _upsert_people(conn, items: Sequence[_Parsed | _Derived]) -> tuple[dict, dic
     return store.upsert_teams(conn, teams), store.upsert_players(conn, players)
 
 
-def _write_raw(conn, parsed: list[_Parsed], report: LoadReport) -> None:
-    """Raw actions, teams, players, games and load status of one batch of parsed games."""
-    if not parsed:
+def _write_raw(conn, loaded: list[_Prepared], report: LoadReport) -> None:
+    """Raw actions, teams, players, games and load status of one batch of prepared games."""
+    if not loaded:
         return
-    team_ids, _ = _upsert_people(conn, parsed)
-    store.upsert_games(conn, [_game_row(p) for p in parsed], team_ids)
-    report.actions += store.replace_raw_actions(
-        conn,
-        (
-            (p.game.game_id, p.pbp.source, [a.action_key for a in p.pbp.actions], p.pbp.raw_actions)
-            for p in parsed
-        ),
+    team_ids, _ = _upsert_people(conn, loaded)
+    store.upsert_games(conn, [p.game_row for p in loaded], team_ids)
+    report.actions += store.replace_raw_action_rows(
+        conn, [(p.game.game_id, p.source) for p in loaded], (p.raw_rows for p in loaded)
     )
-    for item in parsed:
+    for item in loaded:
         report.loaded.append(item.game.game_id)
-        report.unknown_actions += sum(1 for a in item.pbp.actions if a.kind == "unknown")
+        report.unknown_actions += item.unknown_actions
     store.record_loads(
         conn,
         [
             store.LoadRow(
-                p.game.game_id,
-                "loaded",
-                p.pbp.source,
-                p.game.origin,
-                len(p.pbp.actions),
-                p.game.content_sha256,
-                None,
+                p.game.game_id, "loaded", p.source, p.game.origin, p.actions, p.game.content_sha256, None
             )
-            for p in parsed
+            for p in loaded
         ],
     )
 
 
 def _fit_shot_model(conn, season: str, in_run: Sequence[_Derived]) -> ShotModel | None:
-    """Fit on every loaded shot of the season: this run's from memory, the other games' from raw."""
+    """Fit on every loaded shot of the season: this run's from memory, the other games' from raw (not
+    read at all when this run holds every loaded game of the season, as a season backfill does)."""
     shots = [shot for item in in_run for shot in item.shots]
     made = sum(item.free_throws[0] for item in in_run)
     attempted = sum(item.free_throws[1] for item in in_run)
-    exclude = [item.game_id for item in in_run]
+    exclude = sorted({item.game_id for item in in_run})
+    if not store.loaded_games_outside(conn, season, exclude):
+        return ShotModel.fit(shots, made, attempted) if shots else None
     for (
         source,
         action_type,
@@ -533,6 +690,11 @@ def _write_clutch(connection: ConnectionFactory, derived: list[_Derived], report
 
 def derive_clutch(connection: ConnectionFactory, game_ids: Sequence[str]) -> LoadReport:
     """Rebuild the clutch rows of these games from their stored raw actions, calling no source."""
+    with _gc_paused():
+        return _derive_clutch(connection, game_ids)
+
+
+def _derive_clutch(connection: ConnectionFactory, game_ids: Sequence[str]) -> LoadReport:
     started = time.perf_counter()
     total = LoadReport()
     derived: list[_Derived] = []

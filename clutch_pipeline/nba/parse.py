@@ -7,6 +7,7 @@ both, and anything else is kept with ``kind == "unknown"`` (counted by callers, 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ class MalformedPlayByPlay(ValueError):
         self.game_id = game_id
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a season builds 600,000 of these, and a frozen dataclass's __init__ costs three times as
+# much (every field through object.__setattr__). Nothing changes an action once it is parsed.
+@dataclass(slots=True)
 class PlayAction:
     source: str  # "v3" or "cdn"
     action_key: int  # the source's unique key: actionId (v3), actionNumber (CDN)
@@ -128,6 +131,26 @@ class GamePlayByPlay:
     source: str
     actions: list[PlayAction]
     raw_actions: list[dict]  # as they came, aligned with ``actions``
+
+
+def loads_with_texts(data: bytes | str) -> tuple[object, list[str] | None]:
+    """``json.loads(data)``, and when the document is an array of objects whose only braces are their own
+    (nba.com's bare arrays of flat actions), the text of each object as it stands in the document, so
+    the raw table can store each action as it came instead of serializing it again. Raises what
+    ``json.loads`` raises on the same input.
+
+    When every ``{`` and ``}`` of a valid document delimits one of the array's objects (as many of each
+    as objects: no nested object, no brace inside a string), the objects' texts are exactly what lies
+    between each ``{`` and the next ``}``. Otherwise (None) the caller serializes the parsed objects."""
+    text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
+    items = json.loads(text)
+    if not (
+        isinstance(items, list)
+        and text.count("{") == len(items) == text.count("}")
+        and all(type(item) is dict for item in items)
+    ):
+        return items, None
+    return items, [part[part.index("{") :] + "}" for part in text.split("}")[:-1]]
 
 
 def _int_or_none(value) -> int | None:

@@ -34,15 +34,17 @@ class NbaResource(dg.ConfigurableResource):
         if archive_path:
             archive = PlayByPlayArchive(Path(archive_path), Path(manifest_path) if manifest_path else None)
             listed = [g for g in remaining if archive.entry(g)]
-            for item in archive.read(listed):
+            # Decoded by the loader, which may spread that work over processes.
+            for item in archive.read(listed, decode=False):
                 yield GameInput(
                     game_id=item.entry.game_id,
                     origin=f"{archive.path.name}:{item.entry.file}",
-                    payload=item.payload,
+                    payload=None,
                     game_date=item.entry.game_date,
                     final=True,  # an archive holds games that are over
                     error=item.error,
                     content_sha256=item.content_sha256,
+                    undecoded=(item.entry.file, item.data) if item.data is not None else None,
                 )
             remaining = [g for g in remaining if not archive.entry(g)]
         if remaining:

@@ -124,10 +124,33 @@ def upsert_games(
 
 
 def replace_raw_actions(
-    conn: psycopg.Connection, games: Iterable[tuple[str, str, Sequence[int], Sequence[dict]]]
+    conn: psycopg.Connection,
+    games: Iterable[tuple[str, str, Sequence[int], Sequence[dict], Sequence[str] | None]],
 ) -> int:
-    """Replace each (game, source)'s raw actions with ``(game_id, source, action_keys, raw_actions)``."""
+    """Replace each (game, source)'s raw actions with ``(game_id, source, action_keys, raw_actions,
+    texts)``: ``texts`` are the actions' JSON as read, when the caller has them (else they are
+    serialized here)."""
     games = list(games)
+    return replace_raw_action_rows(conn, [(g[0], g[1]) for g in games], (raw_action_rows(*g) for g in games))
+
+
+def raw_action_rows(
+    game_id: str, source: str, keys: Sequence[int], raw_actions: Sequence[dict], texts: Sequence[str] | None
+) -> bytes:
+    """One game's raw actions as COPY rows for ``replace_raw_action_rows``; ``texts`` are the actions'
+    JSON as read, when the caller has them (else they are serialized here)."""
+    if texts is None:
+        dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        texts = [dumps(raw) for raw in raw_actions]
+    elif len(texts) != len(raw_actions):
+        raise ValueError(f"game {game_id}: {len(texts)} texts for {len(raw_actions)} actions")
+    return _copy_text_rows(game_id, source, keys, texts)
+
+
+def replace_raw_action_rows(
+    conn: psycopg.Connection, games: Sequence[tuple[str, str]], rows: Iterable[bytes]
+) -> int:
+    """Replace the raw actions of each (game, source) with rows from ``raw_action_rows``; the count."""
     if not games:
         return 0
     conn.execute(
@@ -136,15 +159,36 @@ def replace_raw_actions(
         ([g[0] for g in games], [g[1] for g in games]),
     )
     written = 0
-    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
     with conn.cursor().copy(
         "COPY nba_raw_actions (nba_game_id, source, action_key, action_order, payload) FROM STDIN"
     ) as copy:
-        for game_id, source, keys, raw_actions in games:
-            for order, (key, raw) in enumerate(zip(keys, raw_actions, strict=True)):
-                copy.write_row((game_id, source, key, order, dumps(raw)))
-            written += len(raw_actions)
+        for block in rows:
+            copy.write(block)
+            written += block.count(b"\n")
     return written
+
+
+def _copy_text_rows(game_id: str, source: str, keys: Sequence[int], texts: Sequence[str]) -> bytes:
+    """One game's rows (game, source, key, order, JSON) in COPY's text format, escaped in a few passes
+    over the whole game rather than action by action (a season is 600,000 rows).
+
+    In valid JSON a raw tab, newline or carriage return can only be white space between tokens (inside
+    strings they are escaped), so they become spaces; backslashes, COPY's escape, are doubled. No raw
+    control character is left in valid JSON, so NUL can join the texts."""
+    body = "\0".join(texts)
+    if "\\" in body:
+        body = body.replace("\\", "\\\\")
+    for space in "\t\n\r":
+        if space in body:
+            body = body.replace(space, " ")
+    escaped = body.split("\0")
+    prefix = f"{game_id}\t{source}\t"
+    return "".join(
+        [
+            f"{prefix}{key}\t{order}\t{text}\n"
+            for order, (key, text) in enumerate(zip(keys, escaped, strict=True))
+        ]
+    ).encode()
 
 
 def raw_actions(conn: psycopg.Connection, game_ids: Sequence[str]) -> dict[str, tuple[str, list[dict]]]:
@@ -211,6 +255,14 @@ def loaded_hashes(conn: psycopg.Connection, game_ids: Sequence[str]) -> dict[str
             (list(game_ids),),
         ).fetchall()
     )
+
+
+def loaded_game_ids(conn: psycopg.Connection) -> list[str]:
+    """Every game whose last load succeeded, in game-id order."""
+    rows = conn.execute(
+        "SELECT nba_game_id FROM nba_game_loads WHERE status = 'loaded' ORDER BY nba_game_id"
+    ).fetchall()
+    return [game_id for (game_id,) in rows]
 
 
 def failed_loads(conn: psycopg.Connection, game_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
@@ -367,6 +419,15 @@ def season_free_throws(conn: psycopg.Connection, season: str, exclude: Sequence[
         (season[2:4], list(exclude)),
     ).fetchone()
     return row[0], row[1]
+
+
+def loaded_games_outside(conn: psycopg.Connection, season: str, game_ids: Sequence[str]) -> bool:
+    """Whether the season has a loaded game that is not one of ``game_ids``."""
+    return conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM nba_game_loads WHERE status = 'loaded'
+                          AND substr(nba_game_id, 4, 2) = %s AND NOT nba_game_id = ANY(%s))""",
+        (season[2:4], list(game_ids)),
+    ).fetchone()[0]
 
 
 def loaded_games_in_season(conn: psycopg.Connection, season: str) -> int:

@@ -181,3 +181,57 @@ def test_the_shot_model_reads_stored_shots_as_it_reads_parsed_ones(conn, databas
         "SELECT zone, family, attempts, makes FROM nba_shot_models ORDER BY 1, 2"
     ).fetchall()
     assert from_raw == from_memory
+
+
+def _contents(conn) -> dict:
+    return {
+        "raw": conn.execute(
+            "SELECT nba_game_id, source, action_key, action_order, payload FROM nba_raw_actions"
+            " ORDER BY 1, 2, 4"
+        ).fetchall(),
+        "games": conn.execute(
+            "SELECT nba_game_id, status, tipoff_at, home_score, away_score FROM games ORDER BY 1"
+        ).fetchall(),
+        "situations": conn.execute(
+            """SELECT g.nba_game_id, s.window_number, s.start_timestamp, s.end_timestamp, s.clutch_intensity
+               FROM clutch_situations s JOIN games g USING (game_id) ORDER BY 1, 2"""
+        ).fetchall(),
+        "actions": conn.execute(
+            """SELECT g.nba_game_id, a.source_action_key, a.action_type, a.points_scored, a.expected_points,
+                      a.action_timestamp
+               FROM clutch_player_actions a JOIN games g USING (game_id) ORDER BY 1, 2, 3"""
+        ).fetchall(),
+    }
+
+
+def test_a_load_on_worker_processes_writes_what_a_load_in_process_writes(conn, database_url):
+    from clutch_pipeline.nba.resources import NbaResource
+
+    ids = PlayByPlayArchive(SAMPLE_ARCHIVE).game_ids()[:12]
+    # From the archive as the asset reads it (each action's text kept as read), parsed on workers...
+    parallel = load_games(
+        _connection(database_url),
+        NbaResource().play_by_play(ids, archive_path=str(SAMPLE_ARCHIVE)),
+        parallel=True,
+    )
+    on_workers = _contents(conn)
+    # ... and again in this process from parsed payloads (each action serialized again).
+    in_process = load_games(_connection(database_url), list(_inputs(ids)), force=True, parallel=False)
+
+    assert sorted(parallel.loaded) == sorted(in_process.loaded) == sorted(ids)
+    assert (parallel.actions, parallel.situations, parallel.player_actions) == (
+        in_process.actions,
+        in_process.situations,
+        in_process.player_actions,
+    )
+    assert _contents(conn) == on_workers
+    assert len(on_workers["raw"]) == parallel.actions > 0 and on_workers["actions"]
+
+
+def test_a_bad_game_on_worker_processes_is_recorded_and_the_others_load(conn, database_url, sample_games):
+    broken = GameInput("0022200004", "G0004.json", None, undecoded=("G0004.json", b'[{"actionId": 1,'))
+
+    report = load_games(_connection(database_url), [broken, *sample_games], parallel=True)
+
+    assert sorted(report.loaded) == ["0022200003", "0022200009", "0022200010"]
+    assert "G0004.json: not valid JSON" in report.failed["0022200004"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from clutch_pipeline.nba.parse import MalformedPlayByPlay, parse_play_by_play
+from clutch_pipeline.nba.parse import MalformedPlayByPlay, loads_with_texts, parse_play_by_play
 
 from .actions import made, v3
 
@@ -99,3 +99,32 @@ def test_three_pointers_are_known_without_shot_value():
     raw.pop("shotValue")
 
     assert parse_play_by_play([raw], game_id="0022200001").actions[0].shot_value == 3
+
+
+@pytest.mark.parametrize(
+    ("document", "texts"),
+    [
+        ('[\n  {"a": 1},\n  {"b": "x\\\\y"}\n]\n', ['{"a": 1}', '{"b": "x\\\\y"}']),
+        ("[]", []),
+        ('[{"a": "\\u00e9"}, {}]', ['{"a": "\\u00e9"}', "{}"]),
+        # Braces that do not delimit the array's objects: no texts, the caller serializes.
+        ('[{"a": "}"}]', None),
+        ('[{"a": {}}]', None),
+        ('[1, {"a": 2}]', None),
+        ('{"game": {"actions": []}}', None),
+    ],
+)
+def test_each_actions_text_is_kept_as_it_stands_in_the_document(document, texts):
+    parsed, found = loads_with_texts(document.encode())
+
+    assert parsed == json.loads(document)
+    assert found == texts
+
+
+@pytest.mark.parametrize("document", ["[1, 2", "[1] x", "", '[{"a": 1},]'])
+def test_a_document_that_is_not_json_fails_as_json_loads_fails(document):
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(document)
+    with pytest.raises(json.JSONDecodeError) as ours:
+        loads_with_texts(document.encode())
+    assert str(ours.value) == str(theirs.value)
