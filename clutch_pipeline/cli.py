@@ -240,6 +240,8 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Run the HTTP service: WHOOP's OAuth callback and the consent endpoints (FastAPI on uvicorn)."""
+    from datetime import timedelta
+
     import uvicorn
 
     from clutch_pipeline.db.connection import resolve_database_urls
@@ -254,7 +256,14 @@ def serve(host: str, port: int) -> None:
         whoop = WhoopApp.from_settings(settings)
     except WhoopNotConfigured as exc:
         raise click.ClickException(str(exc)) from exc
-    app = create_app(ServiceConfig(database_url=urls.app, whoop=whoop, api_keys=settings.api_keys))
+    app = create_app(
+        ServiceConfig(
+            database_url=urls.app,
+            whoop=whoop,
+            api_keys=settings.api_keys,
+            webhook_tolerance=timedelta(seconds=settings.whoop_webhook_tolerance_seconds),
+        )
+    )
     console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs); WHOOP at {whoop.base_url}")
 
     def stopped(_signum, _frame) -> None:
@@ -331,6 +340,33 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
         console.print(f"sync FAILED after {report.seconds:.1f} s (run {report.run_id}): {report.error}")
         sys.exit(1)
     console.print(f"sync finished in {report.seconds:.1f} s (run {report.run_id}).")
+
+
+@whoop.command("revoke")
+@click.option("--player", "nba_person_id", required=True, type=int, help="The athlete's NBA person id.")
+def whoop_revoke(nba_person_id: int) -> None:
+    """Withdraw an athlete's consent: tell WHOOP (DELETE /v2/user/access, best effort), delete every
+    wearables row of his, keep his device row as the record (revoked, no tokens). Nothing is synced for
+    him afterwards; a new authorization starts clean."""
+    from clutch_pipeline.db.connection import connect, resolve_database_urls
+    from clutch_pipeline.db.migrations import upgrade
+    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
+    from clutch_pipeline.whoop.consent import revoke_consent
+
+    settings = load_settings()
+    url = resolve_database_urls(settings).app
+    upgrade(url)
+    try:
+        app = WhoopApp.from_settings(settings)
+    except WhoopNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    with connect(url, autocommit=True) as conn, app.open(conn) as session:
+        revoked = revoke_consent(conn, session, nba_person_id)
+    if revoked is None:
+        raise click.ClickException(f"player {nba_person_id} has no WHOOP device")
+    told = "WHOOP told" if revoked.whoop_told else "WHOOP NOT told (see the log)"
+    rows = ", ".join(f"{table} {count}" for table, count in revoked.rows_deleted.items())
+    click.echo(f"consent of player {nba_person_id} revoked; {told}; rows deleted: {rows}")
 
 
 @whoop.command("simulate")

@@ -12,6 +12,9 @@ Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
 - ``whoop_hourly_sync`` (schedule, STOPPED: it calls api.prod.whoop.com): one incremental run an hour
   for every consented device that is due.
+- ``wearables_retention_daily`` (schedule, RUNNING): deletes wearables rows older than their device's
+  retention, and the values derived from them.
+- ``whoop_webhooks`` (sensor, RUNNING): stored WHOOP webhook events become one targeted sync run a tick.
 - ``nba_live_games`` (sensor, STOPPED: it calls cdn.nba.com): every five minutes, runs for live games.
 """
 
@@ -23,6 +26,7 @@ from clutch_pipeline.alerts.sensors import alert_on_run_failure
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
+from clutch_pipeline.db.retention import apply_wearables_retention, wearables_retention_daily
 from clutch_pipeline.jobs import JOBS
 from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals
@@ -31,12 +35,13 @@ from clutch_pipeline.nba.sensors import nba_live_games
 from clutch_pipeline.whoop.assets import whoop_sync
 from clutch_pipeline.whoop.resources import WhoopResource
 from clutch_pipeline.whoop.schedules import whoop_hourly_sync
+from clutch_pipeline.whoop.sensors import whoop_webhooks
 
 defs = dg.Definitions(
     assets=[database_schema, nba_games_load, whoop_sync],
     asset_checks=[schema_matches_migrations, official_clutch_totals],
-    jobs=JOBS,
-    schedules=[whoop_hourly_sync],
-    sensors=[alert_on_run_failure, nba_live_games],
+    jobs=[*JOBS, apply_wearables_retention],
+    schedules=[whoop_hourly_sync, wearables_retention_daily],
+    sensors=[alert_on_run_failure, nba_live_games, whoop_webhooks],
     resources={"postgres": PostgresResource(), "nba": NbaResource(), "whoop": WhoopResource()},
 )

@@ -127,6 +127,12 @@ SETTINGS: tuple[Setting, ...] = (
         "CLUTCH_WHOOP_REQUESTS_PER_DAY", "10000", "The app's WHOOP rate limit per day, counted likewise."
     ),
     Setting(
+        "CLUTCH_WHOOP_WEBHOOK_TOLERANCE_SECONDS",
+        "300",
+        "How old a WHOOP webhook's signed timestamp may be before the delivery is refused (401): a "
+        "captured delivery cannot be replayed later; WHOOP's retries and the reconciliation sync catch up.",
+    ),
+    Setting(
         "CLUTCH_API_KEYS",
         None,
         "API keys accepted by `clutch serve`'s consent endpoints (header `X-API-Key`), comma-separated. "
@@ -170,6 +176,7 @@ class Settings:
     whoop_requests_per_minute: int
     whoop_requests_per_day: int
     api_keys: tuple[str, ...]
+    whoop_webhook_tolerance_seconds: int
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -247,6 +254,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         whoop_requests_per_minute=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_MINUTE"),
         whoop_requests_per_day=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_DAY"),
         api_keys=_list(_value(env, "CLUTCH_API_KEYS")),
+        whoop_webhook_tolerance_seconds=_positive_int(env, "CLUTCH_WHOOP_WEBHOOK_TOLERANCE_SECONDS"),
     )
 
 

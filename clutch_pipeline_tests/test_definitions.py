@@ -17,9 +17,9 @@ ASSETS = {
     "whoop_workouts",
 }
 CHECKS = {"schema_matches_migrations", "every_game_loaded", "official_clutch_totals"}
-SCHEDULES = {"whoop_hourly_sync"}
-SENSORS = {"alert_on_run_failure", "nba_live_games"}
-JOBS = {"apply_schema", "load_nba_games", "sync_whoop"}
+SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily"}
+SENSORS = {"alert_on_run_failure", "nba_live_games", "whoop_webhooks"}
+JOBS = {"apply_schema", "load_nba_games", "sync_whoop", "apply_wearables_retention"}
 
 
 def _asset_specs():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import psycopg
 from psycopg import sql
 
@@ -28,3 +30,112 @@ def exact_row_counts(conn: psycopg.Connection, tables: list[str]) -> dict[str, i
     ]
     query = sql.SQL(" UNION ALL ").join(parts)
     return {name: count for name, count in conn.execute(query).fetchall()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# A player's wearables data: the ONE list that consent revocation and retention both walk. A table that
+# holds wearables data of a player, or values derived from it, joins this list in the change that adds
+# it (a test fails otherwise). Each entry clears one table: for a player (revocation: parameters
+# ``player``, ``device``, ``whoop_user``) and, where rows have a time, for rows older than their device's
+# ``data_retention_days`` (retention: parameter ``now``).
+
+
+@dataclass(frozen=True)
+class WearablesData:
+    table: str
+    revoke: str
+    expire: str | None
+
+
+WEARABLES_DATA: tuple[WearablesData, ...] = (
+    WearablesData(
+        "wearables_readings",
+        "DELETE FROM wearables_readings WHERE player_id = %(player)s",
+        """
+        DELETE FROM wearables_readings r USING wearables_devices d
+        WHERE r.device_id = d.device_id
+          AND r.reading_timestamp < %(now)s - make_interval(days => d.data_retention_days)
+        """,
+    ),
+    WearablesData(
+        "wearables_raw_records",
+        "DELETE FROM wearables_raw_records WHERE player_id = %(player)s",
+        """
+        DELETE FROM wearables_raw_records r USING wearables_devices d
+        WHERE r.device_id = d.device_id
+          AND COALESCE(r.record_end, r.record_start, r.source_updated_at)
+              < %(now)s - make_interval(days => d.data_retention_days)
+        """,
+    ),
+    WearablesData(
+        "wearables_daily_summary",
+        "DELETE FROM wearables_daily_summary WHERE player_id = %(player)s",
+        """
+        DELETE FROM wearables_daily_summary s USING wearables_devices d
+        WHERE s.device_id = d.device_id
+          AND s.summary_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+    WearablesData(
+        "whoop_webhook_events",
+        "DELETE FROM whoop_webhook_events WHERE whoop_user_id::text = %(whoop_user)s",
+        """
+        DELETE FROM whoop_webhook_events e USING wearables_devices d
+        WHERE d.device_type = 'whoop' AND e.whoop_user_id::text = d.provider_user_id
+          AND e.received_at < %(now)s - make_interval(days => d.data_retention_days)
+        """,
+    ),
+    WearablesData(
+        "wearables_sync_state",
+        "DELETE FROM wearables_sync_state WHERE device_id = %(device)s",
+        None,  # how far a device was synced: no wearables value, nothing to age out
+    ),
+    WearablesData(
+        "ml_features",
+        """
+        DELETE FROM ml_features
+        WHERE entity_type = 'player' AND entity_id = %(player)s AND uses_wearables
+        """,
+        """
+        DELETE FROM ml_features f USING wearables_devices d
+        WHERE f.entity_type = 'player' AND f.entity_id = d.player_id AND f.uses_wearables
+          AND f.as_of_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+    WearablesData(
+        "clutch_performance_scores",
+        """
+        UPDATE clutch_performance_scores
+        SET hrv_rmssd_pregame = NULL, hrv_baseline_deviation = NULL, recovery_score_pregame = NULL,
+            sleep_performance_pregame = NULL, day_strain_pregame = NULL, wearables_quality_score = NULL,
+            has_wearables_data = FALSE
+        WHERE player_id = %(player)s AND has_wearables_data
+        """,
+        """
+        UPDATE clutch_performance_scores s
+        SET hrv_rmssd_pregame = NULL, hrv_baseline_deviation = NULL, recovery_score_pregame = NULL,
+            sleep_performance_pregame = NULL, day_strain_pregame = NULL, wearables_quality_score = NULL,
+            has_wearables_data = FALSE
+        FROM wearables_devices d, games g
+        WHERE s.has_wearables_data AND s.player_id = d.player_id AND g.game_id = s.game_id
+          AND g.game_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+)
+
+
+def delete_player_wearables(
+    conn: psycopg.Connection, player_id, device_id, whoop_user_id: str | None
+) -> dict[str, int]:
+    """Every wearables row of a player, in the caller's transaction; rows affected per table."""
+    params = {"player": player_id, "device": device_id, "whoop_user": whoop_user_id}
+    return {entry.table: conn.execute(entry.revoke, params).rowcount for entry in WEARABLES_DATA}
+
+
+def delete_expired_wearables(conn: psycopg.Connection, now) -> dict[str, int]:
+    """Rows older than their device's ``data_retention_days``, in every table that has a time."""
+    return {
+        entry.table: conn.execute(entry.expire, {"now": now}).rowcount
+        for entry in WEARABLES_DATA
+        if entry.expire is not None
+    }

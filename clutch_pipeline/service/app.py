@@ -4,6 +4,10 @@
   cannot send our API key); the single-use state is what authenticates it.
 - ``GET /api/players/{nba_person_id}/wearables/authorize``: a fresh WHOOP authorize URL for the player.
 - ``GET /api/players/{nba_person_id}/wearables/consent-status``: consent, sync status, last sync.
+- ``DELETE /api/players/{nba_person_id}/wearables/revoke-consent``: withdraw consent, delete his data.
+- ``POST /api/webhooks/whoop``: WHOOP's signed events, verified over the raw body and stored once per
+  trace id; a sensor turns them into sync runs. Open (WHOOP cannot send our API key); the signature
+  authenticates it.
 - ``GET /api/health``.
 
 The consent endpoints need ``X-API-Key`` (one of ``CLUTCH_API_KEYS``). The app calls the WHOOP stage's
@@ -17,10 +21,11 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
-from fastapi import Depends, FastAPI, HTTPException, Query, Security
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from clutch_pipeline.db.connection import connect
@@ -29,7 +34,19 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.budget import utc_now
 from clutch_pipeline.whoop.client import InvalidGrant, WhoopPayloadError
-from clutch_pipeline.whoop.consent import InvalidState, authorization_url, complete_authorization
+from clutch_pipeline.whoop.consent import (
+    InvalidState,
+    authorization_url,
+    complete_authorization,
+    revoke_consent,
+)
+from clutch_pipeline.whoop.webhooks import (
+    DEFAULT_TOLERANCE,
+    MalformedWebhook,
+    WebhookRejected,
+    parse_event,
+    verify,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +57,7 @@ class ServiceConfig:
     whoop: WhoopApp
     api_keys: tuple[str, ...]
     clock: Callable[[], datetime] = utc_now
+    webhook_tolerance: timedelta = DEFAULT_TOLERANCE
 
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -123,5 +141,52 @@ def create_app(config: ServiceConfig) -> FastAPI:
             "sync_error": status["sync_error_message"],
             "last_sync_at": status["last_sync_at"],
         }
+
+    @app.delete(
+        "/api/players/{nba_person_id}/wearables/revoke-consent", dependencies=[Depends(require_api_key)]
+    )
+    def revoke(nba_person_id: int) -> dict:
+        with database() as conn, config.whoop.open(conn, clock=config.clock) as session:
+            revoked = revoke_consent(conn, session, nba_person_id)
+        if revoked is None:
+            raise HTTPException(404, f"player {nba_person_id} has no WHOOP device")
+        return {
+            "nba_person_id": nba_person_id,
+            "consent_granted": False,
+            "whoop_access_revoked": revoked.whoop_told,
+            "rows_deleted": revoked.rows_deleted,
+        }
+
+    @app.post("/api/webhooks/whoop", status_code=204)
+    async def whoop_webhook(request: Request) -> Response:
+        body = await request.body()  # the raw bytes WHOOP signed, never re-serialized
+        try:
+            verify(
+                config.whoop.client_secret,
+                body,
+                request.headers.get("X-WHOOP-Signature"),
+                request.headers.get("X-WHOOP-Signature-Timestamp"),
+                config.clock(),
+                config.webhook_tolerance,
+            )
+            event = parse_event(body)
+        except WebhookRejected as exc:
+            log.warning("WHOOP webhook refused: %s", exc)
+            raise HTTPException(401, "invalid signature") from None
+        except MalformedWebhook as exc:
+            log.warning("WHOOP webhook malformed: %s", exc)
+            raise HTTPException(400, str(exc)) from None
+        stored = await run_in_threadpool(_store_event, event)
+        if not event.known:
+            log.warning(
+                "WHOOP webhook of unknown type %r stored (trace %s)", event.event_type, event.trace_id
+            )
+        elif not stored:
+            log.info("WHOOP webhook %s: duplicate, already stored", event.trace_id)
+        return Response(status_code=204)
+
+    def _store_event(event) -> bool:
+        with database() as conn:
+            return store.store_webhook_event(conn, event, config.clock())
 
     return app

@@ -20,7 +20,7 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.budget import utc_now
 from clutch_pipeline.whoop.partitions import whoop_days
 from clutch_pipeline.whoop.resources import WhoopResource
-from clutch_pipeline.whoop.sync import DeviceSyncResult, RecordRef, sync_devices
+from clutch_pipeline.whoop.sync import DeviceSyncResult, by_player, sync_devices
 
 ASSET_KEYS = {
     "cycle": dg.AssetKey("whoop_cycles"),
@@ -50,8 +50,12 @@ class WhoopSyncConfig(dg.Config):
     )
     records: list[str] = Field(
         default_factory=list,
-        description="Fetch only these records, as `<cycle|recovery|sleep|workout>:<id>` (a recovery by its "
-        "sleep's UUID); needs exactly one player.",
+        description="Fetch only these records, as `<nba_person_id>:<cycle|recovery|sleep|workout>:<id>` (a "
+        "recovery by its sleep's UUID): what the webhook sensor asks for.",
+    )
+    deleted: list[str] = Field(
+        default_factory=list,
+        description="Records WHOOP deleted, same form: removed here with their readings.",
     )
 
 
@@ -79,11 +83,14 @@ def whoop_sync(
     whoop: WhoopResource,
 ):
     record_types = [t for t, key in ASSET_KEYS.items() if key in context.selected_asset_keys]
-    refs = [RecordRef.parse(text) for text in config.records]
-    if refs and len(config.players) != 1:
-        raise dg.Failure("`records` names records of one athlete: give exactly one player")
+    try:
+        records, deleted = by_player(config.records), by_player(config.deleted)
+    except ValueError as exc:
+        raise dg.Failure(str(exc)) from None
+    targeted = bool(records or deleted)
+    players = sorted({*records, *deleted}) if targeted else config.players
     window = None
-    if not config.incremental and not refs:
+    if not config.incremental and not targeted:
         days = context.partition_time_window
         window = (days.start.astimezone(UTC), days.end.astimezone(UTC))
     app = whoop.app()
@@ -93,7 +100,7 @@ def whoop_sync(
         since = None
         if config.incremental and config.due_after_minutes:
             since = now - timedelta(minutes=config.due_after_minutes)
-        devices = store.syncable_devices(conn, config.players or None, not_synced_since=since)
+        devices = store.syncable_devices(conn, players or None, not_synced_since=since)
         context.log.info(
             f"syncing {len(devices)} device(s): {record_types}, window {window or 'incremental'}"
         )
@@ -104,7 +111,8 @@ def whoop_sync(
             devices,
             clock=utc_now,
             window=window,
-            records=refs,
+            records=records if targeted else None,
+            deleted=deleted if targeted else None,
             record_types=record_types,
             options=whoop.sync_options(),
             on_result=lambda r: _log_result(context, r),
@@ -141,7 +149,9 @@ def _summary(
     problems = {str(r.nba_person_id): f"{r.status}: {r.error}" for r in results if r.status != "success"}
     shown = dict(sorted(problems.items())[:MAX_LISTED])
     return {
-        "window": "incremental" if window is None else f"{window[0].isoformat()} .. {window[1].isoformat()}",
+        "window": "incremental or named records"
+        if window is None
+        else f"{window[0].isoformat()} .. {window[1].isoformat()}",
         "devices": len(results),
         "devices_synced": statuses["success"],
         "devices_failed": statuses["error"],
@@ -152,6 +162,7 @@ def _summary(
         "unscorable_records": sum(r.unscorable for r in results),
         "pending_records": sum(r.pending for r in results),
         "malformed_records": sum(r.malformed for r in results),
+        "records_deleted": sum(r.records_deleted for r in results),
         "requests_spent_total": sum(spent.values()),
         "requests_spent_by_kind": dg.MetadataValue.json(spent),
         "requests_left_today": left,

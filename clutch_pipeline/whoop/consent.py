@@ -5,6 +5,7 @@
 2. WHOOP sends the athlete back to our callback with ``code`` and ``state``; ``complete_authorization``
    checks and spends the state, exchanges the code, reads the WHOOP user id from the basic profile, and
    stores the tokens encrypted, with consent granted, on the athlete's device row.
+3. ``revoke_consent`` withdraws it and deletes his wearables data everywhere it went.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from clutch_pipeline.db.locks import device_lock
+from clutch_pipeline.db.store import delete_player_wearables
+from clutch_pipeline.http_retry import HttpGaveUp
 from clutch_pipeline.whoop import client, store
+from clutch_pipeline.whoop.access import NeedsReauthorization
 from clutch_pipeline.whoop.app import WhoopApp, WhoopSession
+from clutch_pipeline.whoop.client import WhoopError
+from clutch_pipeline.whoop.tokens import TokenKeyError
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +82,38 @@ def complete_authorization(
         log.warning("device %s: WHOOP gave no refresh token (was `offline` granted?)", device_id)
     log.info("device %s: consent granted by WHOOP user %s", device_id, profile["user_id"])
     return Authorization(device_id, player_id, int(profile["user_id"]), pair.scope)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    device_id: uuid.UUID
+    whoop_told: bool
+    rows_deleted: dict[str, int]
+
+
+def revoke_consent(conn: psycopg.Connection, session: WhoopSession, nba_person_id: int) -> Revocation | None:
+    """Withdraw an athlete's consent: tell WHOOP (best effort), delete every wearables row of his (the
+    one list in ``db/store.py``), and keep his device row as the record, revoked and without tokens.
+
+    ``conn`` must be in autocommit mode. The device lock waits for a sync of his to finish, so none
+    writes after the deletion; afterwards no sync selects him. None when he has no WHOOP device.
+    """
+    record = store.consent_record(conn, nba_person_id)
+    if record is None:
+        return None
+    with device_lock(conn, str(record.device_id)):
+        whoop_told = False
+        if record.consent_granted and record.access_token_encrypted:
+            try:
+                session.api.revoke_access(session.tokens.current(record.device_id))
+                whoop_told = True
+            except (HttpGaveUp, WhoopError, NeedsReauthorization, TokenKeyError) as exc:
+                log.warning("device %s: WHOOP was not told of the revocation: %s", record.device_id, exc)
+        with conn.transaction():
+            record = store.consent_record(conn, nba_person_id)  # locked until the deletion commits
+            deleted = delete_player_wearables(
+                conn, record.player_id, record.device_id, record.provider_user_id
+            )
+            store.record_revocation(conn, record.device_id, session.clock())
+    log.info("device %s: consent revoked; rows deleted: %s", record.device_id, deleted)
+    return Revocation(record.device_id, whoop_told, deleted)

@@ -492,3 +492,119 @@ def _write_records(
     changed = conn.execute("SELECT count(*) FROM whoop_changed").fetchone()[0]
     conn.execute("TRUNCATE whoop_raw_stage, whoop_readings_stage, whoop_changed")
     return WriteCounts(changed, written)
+
+
+# -- Webhook events ------------------------------------------------------------------------------------
+
+
+def store_webhook_event(conn: psycopg.Connection, event, now: datetime) -> bool:
+    """Keep a verified event once per trace id; False when it was a duplicate."""
+    row = conn.execute(
+        """
+        INSERT INTO whoop_webhook_events (trace_id, whoop_user_id, event_type, record_id, known_type,
+                                          payload, received_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (trace_id) DO NOTHING
+        RETURNING event_id
+        """,
+        (
+            event.trace_id,
+            event.user_id,
+            event.event_type,
+            event.record_id,
+            event.known,
+            json.dumps(event.payload),
+            now,
+        ),
+    ).fetchone()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    event_id: int
+    whoop_user_id: int | None
+    event_type: str
+    record_id: str | None
+    known_type: bool
+
+
+def webhook_events_after(conn: psycopg.Connection, event_id: int, limit: int) -> list[StoredEvent]:
+    rows = conn.execute(
+        """
+        SELECT event_id, whoop_user_id, event_type, record_id, known_type FROM whoop_webhook_events
+        WHERE event_id > %s ORDER BY event_id LIMIT %s
+        """,
+        (event_id, limit),
+    ).fetchall()
+    return [StoredEvent(*row) for row in rows]
+
+
+def syncable_devices_of_users(conn: psycopg.Connection, whoop_user_ids: Sequence[int]) -> dict[int, Device]:
+    """Consented devices by WHOOP user id (users without one are absent: nothing is synced for them)."""
+    rows = conn.execute(
+        """
+        SELECT d.device_id, d.player_id, p.nba_person_id, d.provider_user_id, d.last_sync_at
+        FROM wearables_devices d JOIN players p USING (player_id)
+        WHERE d.device_type = 'whoop' AND d.provider_user_id = ANY(%s::text[])
+          AND d.consent_granted AND d.is_active AND d.needs_reauthorization_at IS NULL
+        """,
+        ([str(u) for u in whoop_user_ids],),
+    ).fetchall()
+    return {int(row[3]): Device(*row) for row in rows}
+
+
+def delete_records(conn: psycopg.Connection, device: Device, refs: Iterable[tuple[str, str]]) -> int:
+    """Remove records WHOOP deleted; their readings go with them (foreign key cascade)."""
+    refs = list(refs)
+    if not refs:
+        return 0
+    return conn.execute(
+        """
+        DELETE FROM wearables_raw_records r
+        USING unnest(%s::text[], %s::text[]) AS gone(record_type, record_id)
+        WHERE r.device_id = %s AND r.record_type = gone.record_type AND r.record_id = gone.record_id
+        """,
+        ([t for t, _ in refs], [i for _, i in refs], device.device_id),
+    ).rowcount
+
+
+# -- Revocation ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    device_id: uuid.UUID
+    player_id: uuid.UUID
+    provider_user_id: str | None
+    consent_granted: bool
+    access_token_encrypted: str | None
+
+
+def consent_record(conn: psycopg.Connection, nba_person_id: int) -> ConsentRecord | None:
+    """The player's WHOOP device row, locked for the caller's transaction."""
+    row = conn.execute(
+        """
+        SELECT d.device_id, d.player_id, d.provider_user_id, d.consent_granted, d.access_token_encrypted
+        FROM wearables_devices d JOIN players p USING (player_id)
+        WHERE p.nba_person_id = %s AND d.device_type = 'whoop'
+        FOR UPDATE OF d
+        """,
+        (nba_person_id,),
+    ).fetchone()
+    return ConsentRecord(*row) if row else None
+
+
+def record_revocation(conn: psycopg.Connection, device_id: uuid.UUID, now: datetime) -> None:
+    """Keep the device row as the record of consent: revoked, no tokens, nothing to sync."""
+    conn.execute(
+        """
+        UPDATE wearables_devices
+        SET consent_granted = FALSE, consent_revoked_at = %s, access_token_encrypted = NULL,
+            refresh_token_encrypted = NULL, token_expires_at = NULL, granted_scopes = NULL,
+            needs_reauthorization_at = NULL, sync_status = 'pending', sync_error_message = NULL,
+            last_sync_at = NULL
+        WHERE device_id = %s
+        """,
+        (now, device_id),
+    )

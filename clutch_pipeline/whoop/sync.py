@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -55,11 +55,25 @@ class RecordRef:
     record_id: str
 
     @classmethod
-    def parse(cls, text: str) -> RecordRef:
-        record_type, _, record_id = text.partition(":")
-        if record_type not in RECORD_TYPES or not record_id:
-            raise ValueError(f"expected <cycle|recovery|sleep|workout>:<id>, got {text!r}")
-        return cls(record_type, record_id)
+    def parse(cls, text: str) -> tuple[int, RecordRef]:
+        """``"<nba_person_id>:<type>:<id>"``, as run config names a player's record."""
+        person, _, rest = text.partition(":")
+        record_type, _, record_id = rest.partition(":")
+        if not person.isdigit() or record_type not in RECORD_TYPES or not record_id:
+            raise ValueError(f"expected <nba_person_id>:<cycle|recovery|sleep|workout>:<id>, got {text!r}")
+        return int(person), cls(record_type, record_id)
+
+    def __str__(self) -> str:
+        return f"{self.record_type}:{self.record_id}"
+
+
+def by_player(texts: Sequence[str]) -> dict[int, list[RecordRef]]:
+    """Run config's ``"<nba_person_id>:<type>:<id>"`` entries, grouped by player."""
+    grouped: dict[int, list[RecordRef]] = {}
+    for text in texts:
+        person, ref = RecordRef.parse(text)
+        grouped.setdefault(person, []).append(ref)
+    return grouped
 
 
 @dataclass
@@ -73,6 +87,7 @@ class DeviceSyncResult:
     unscorable: int = 0
     pending: int = 0
     malformed: int = 0
+    records_deleted: int = 0
     error: str | None = None
     seconds: float = 0.0
 
@@ -86,10 +101,12 @@ def sync_device(
     now: datetime,
     window: tuple[datetime, datetime] | None = None,
     records: Sequence[RecordRef] = (),
+    deleted: Sequence[RecordRef] = (),
     record_types: Sequence[str] = RECORD_TYPES,
     options: SyncOptions = SyncOptions(),
 ) -> DeviceSyncResult:
-    """Sync one device: named ``records`` when given, else ``window`` ([start, end)), else incrementally.
+    """Sync one device: named ``records`` (fetched) and ``deleted`` (removed here, readings with them)
+    when given, else ``window`` ([start, end)), else incrementally.
 
     ``conn`` must be in autocommit mode; the device is locked for the duration so an hourly run, a
     webhook run and a backfill never work on it at once (a busy device is skipped, not waited for).
@@ -100,7 +117,8 @@ def sync_device(
         with device_lock(conn, str(device.device_id), wait=False):
             store.set_sync_status(conn, device.device_id, "syncing", now)
             client = DeviceClient(api, tokens, device.device_id)
-            if records:
+            targeted = bool(records or deleted)
+            if targeted:
                 payloads = _fetch_named(client, records, result)
                 windows = {}
             else:
@@ -111,8 +129,11 @@ def sync_device(
             _resolve_sleeps_of_recoveries(conn, client, device, payloads)
             normalized = _normalize(payloads, result)
             with conn.transaction():
+                result.records_deleted = store.delete_records(
+                    conn, device, [(r.record_type, r.record_id) for r in deleted]
+                )
                 counts = store.write_records(conn, device, normalized)
-                if window is None and not records:
+                if window is None and not targeted:
                     store.advance_watermarks(
                         conn, device.device_id, {t: end for t, (_, end) in windows.items()}
                     )
@@ -142,14 +163,19 @@ def sync_devices(
     *,
     clock: Callable[[], datetime],
     window: tuple[datetime, datetime] | None = None,
-    records: Sequence[RecordRef] = (),
+    records: Mapping[int, Sequence[RecordRef]] | None = None,
+    deleted: Mapping[int, Sequence[RecordRef]] | None = None,
     record_types: Sequence[str] = RECORD_TYPES,
     options: SyncOptions = SyncOptions(),
     on_result: Callable[[DeviceSyncResult], None] | None = None,
 ) -> list[DeviceSyncResult]:
-    """Sync each device in turn; one device's failure never stops the others."""
+    """Sync each device in turn; one device's failure never stops the others. ``records`` and
+    ``deleted`` (by NBA person id) make the sync targeted: those records only."""
     results = []
+    targeted_run = records is not None or deleted is not None
     for device in devices:
+        if targeted_run and device.nba_person_id not in {**(records or {}), **(deleted or {})}:
+            continue
         result = sync_device(
             conn,
             api,
@@ -157,7 +183,8 @@ def sync_devices(
             device,
             now=clock(),
             window=window,
-            records=records,
+            records=(records or {}).get(device.nba_person_id, ()),
+            deleted=(deleted or {}).get(device.nba_person_id, ()),
             record_types=record_types,
             options=options,
         )

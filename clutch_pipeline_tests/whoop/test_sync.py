@@ -15,7 +15,7 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
 from clutch_pipeline.whoop.simulator import simulate_athletes
-from clutch_pipeline.whoop.sync import RecordRef, SyncOptions, sync_devices
+from clutch_pipeline.whoop.sync import SyncOptions, by_player, sync_devices
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 from clutch_pipeline_tests.whoop.athletes import add_player
 from clutch_pipeline_tests.whoop.conftest import (
@@ -311,7 +311,7 @@ def test_named_records_are_fetched_by_id_and_a_recovery_through_its_sleeps_cycle
     app = make_app(whoop_simulator, cipher, waits)
     device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
     recovery = next(r for r in whoop_simulator.athlete(TATUM).recoveries if r.scorable)
-    refs = [RecordRef.parse(f"recovery:{recovery.record_id}")]
+    refs = by_player([f"{TATUM}:recovery:{recovery.record_id}"])
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], records=refs)
     assert result.status == "success"
     paths = [r.path for r in whoop_simulator.received("/developer/v2/")]

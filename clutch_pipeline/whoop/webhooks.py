@@ -1,0 +1,162 @@
+"""WHOOP v2 webhooks: verifying a delivery and reading its event (WHOOP_V2_API.md section 4).
+
+A delivery is genuine when ``X-WHOOP-Signature`` equals base64(HMAC-SHA256(client secret,
+``X-WHOOP-Signature-Timestamp`` + raw body)): the timestamp header's text directly followed by the body's
+bytes exactly as received (re-serialized JSON would not match), standard base64 of the raw digest.
+The timestamp is in milliseconds; a delivery older than the tolerance is refused, so a captured request
+cannot be replayed later. WHOOP retries a refused delivery five times in about an hour; what is refused
+for good is caught up by the reconciliation sync.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+KNOWN_TYPES = {
+    "sleep.updated": ("sleep", False),
+    "sleep.deleted": ("sleep", True),
+    "workout.updated": ("workout", False),
+    "workout.deleted": ("workout", True),
+    # A recovery event names the recovery's SLEEP by its UUID (v1 named the cycle).
+    "recovery.updated": ("recovery", False),
+    "recovery.deleted": ("recovery", True),
+}
+DEFAULT_TOLERANCE = timedelta(minutes=5)
+
+
+class WebhookRejected(ValueError):
+    """A delivery that is not WHOOP's, or too old: answered 401, nothing stored."""
+
+
+class MalformedWebhook(ValueError):
+    """A genuine delivery whose body is not the documented event: answered 400, nothing stored."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    trace_id: str
+    user_id: int | None
+    event_type: str
+    record_id: str | None
+    payload: dict
+
+    @property
+    def known(self) -> bool:
+        return self.event_type in KNOWN_TYPES
+
+    @property
+    def record_type(self) -> str | None:
+        return KNOWN_TYPES[self.event_type][0] if self.known else None
+
+    @property
+    def deletes(self) -> bool:
+        return self.known and KNOWN_TYPES[self.event_type][1]
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The documented formula: base64(HMAC-SHA256(secret, timestamp + raw body))."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify(
+    secret: str,
+    body: bytes,
+    signature_header: str | None,
+    timestamp_header: str | None,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> None:
+    """Raise ``WebhookRejected`` unless the delivery is signed with ``secret`` and recent enough."""
+    if not secret:
+        # A check skipped for want of a secret would accept anything (a bug seen in the wild).
+        raise WebhookRejected("no client secret configured: cannot verify webhooks")
+    if not signature_header or not timestamp_header:
+        raise WebhookRejected("missing X-WHOOP-Signature or X-WHOOP-Signature-Timestamp")
+    expected = signature(secret, timestamp_header, body)
+    if not hmac.compare_digest(expected.encode(), signature_header.strip().encode()):
+        raise WebhookRejected("signature does not match")
+    try:
+        sent = int(timestamp_header)
+    except ValueError:
+        raise WebhookRejected("X-WHOOP-Signature-Timestamp is not milliseconds since the epoch") from None
+    age = now.timestamp() * 1000 - sent
+    if abs(age) > tolerance.total_seconds() * 1000:
+        raise WebhookRejected(f"timestamp {abs(age) / 1000:.0f} s from now, beyond the tolerance")
+
+
+def parse_event(body: bytes) -> WebhookEvent:
+    """The event of a verified delivery. Unknown types are events too (stored and counted)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedWebhook("body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise MalformedWebhook("body is not a JSON object")
+    trace_id, event_type = payload.get("trace_id"), payload.get("type")
+    if not isinstance(trace_id, str) or not trace_id:
+        raise MalformedWebhook("trace_id: missing or not a string")
+    if not isinstance(event_type, str) or not event_type:
+        raise MalformedWebhook("type: missing or not a string")
+    user_id = payload.get("user_id")
+    if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
+        raise MalformedWebhook("user_id: not an integer")
+    record_id = payload.get("id")
+    if event_type in KNOWN_TYPES and (not isinstance(record_id, str) or not record_id):
+        raise MalformedWebhook(f"id: a {event_type} event needs the record's UUID")
+    return WebhookEvent(
+        trace_id=trace_id,
+        user_id=user_id,
+        event_type=event_type,
+        record_id=str(record_id).lower() if record_id is not None else None,
+        payload=payload,
+    )
+
+
+@dataclass(frozen=True)
+class TargetedSync:
+    """What a batch of events asks of the sync, as its run config names records."""
+
+    records: list[str]  # "<nba_person_id>:<type>:<id>" to fetch
+    deleted: list[str]  # the same, to remove here
+    skipped: dict[str, int]  # events that ask nothing, by reason
+
+
+def targeted_sync(events, person_by_user: dict[int, int]) -> TargetedSync:
+    """Turn stored events (oldest first) into the records to fetch and to delete.
+
+    The latest event of a record wins (updated then deleted: deleted). A recovery is fetched through its
+    sleep, so a sleep event beside a recovery event of the same sleep asks nothing more. Events of users
+    without a consented device, and of unknown types, ask nothing and are counted.
+    """
+    latest: dict[tuple[int, str, str], bool] = {}
+    skipped: dict[str, int] = {}
+    for event in events:
+        reason = None
+        if not event.known_type or event.event_type not in KNOWN_TYPES:
+            reason = "unknown event type"
+        elif event.whoop_user_id not in person_by_user:
+            reason = "no consented device for the user"
+        if reason:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        record_type, deletes = KNOWN_TYPES[event.event_type]
+        key = (person_by_user[event.whoop_user_id], record_type, event.record_id)
+        latest.pop(key, None)  # re-inserted last: the order of the latest events
+        latest[key] = deletes
+    fetched_recoveries = {(p, i) for (p, t, i), deletes in latest.items() if t == "recovery" and not deletes}
+    records, deleted = [], []
+    for (person, record_type, record_id), deletes in latest.items():
+        text = f"{person}:{record_type}:{record_id}"
+        if deletes:
+            deleted.append(text)
+        elif record_type == "sleep" and (person, record_id) in fetched_recoveries:
+            continue  # fetching the recovery fetches its sleep
+        else:
+            records.append(text)
+    return TargetedSync(records, deleted, skipped)

@@ -1,0 +1,183 @@
+"""WHOOP webhooks: signature checks over the raw body, storage once per trace id, and the sensor that
+turns events into targeted sync runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import psycopg
+import pytest
+import requests
+
+from clutch_pipeline.db.resources import PostgresResource
+from clutch_pipeline.service.app import ServiceConfig, create_app
+from clutch_pipeline.service.server import serve_in_background
+from clutch_pipeline.whoop import store
+from clutch_pipeline.whoop.app import WhoopApp
+from clutch_pipeline.whoop.sensors import whoop_webhooks
+from clutch_pipeline.whoop.store import StoredEvent
+from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
+from clutch_pipeline.whoop.webhooks import signature, targeted_sync
+from clutch_pipeline_tests.whoop.athletes import add_device
+
+SECRET = "webhook-test-secret"
+NOW = datetime(2023, 1, 17, 12, 0, tzinfo=UTC)
+SLEEP = "550e8400-e29b-41d4-a716-446655440000"
+USER = 456
+
+
+def body_of(**fields) -> bytes:
+    event = {"user_id": USER, "id": SLEEP, "type": "sleep.updated", "trace_id": "trace-1"} | fields
+    return json.dumps(event).encode()
+
+
+def signed(body: bytes, at: datetime = NOW, secret: str = SECRET) -> dict[str, str]:
+    timestamp = str(int(at.timestamp() * 1000))
+    return {
+        "X-WHOOP-Signature": signature(secret, timestamp, body),
+        "X-WHOOP-Signature-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
+
+
+@pytest.fixture
+def service(database_url):
+    whoop = WhoopApp(
+        base_url="http://127.0.0.1:9",
+        client_id="client",
+        client_secret=SECRET,
+        redirect_uri="",
+        cipher=TokenCipher([generate_key()]),
+    )
+    config = ServiceConfig(database_url, whoop, api_keys=(), clock=lambda: NOW)
+    with serve_in_background(lambda _: create_app(config)) as base_url:
+        yield f"{base_url}/api/webhooks/whoop"
+
+
+def stored(database_url) -> list[tuple]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT trace_id, event_type, record_id, known_type FROM whoop_webhook_events ORDER BY event_id"
+        ).fetchall()
+
+
+def test_a_signed_event_is_stored_and_answered_2xx(service, database_url):
+    body = body_of()
+    answer = requests.post(service, data=body, headers=signed(body), timeout=5)
+    assert answer.status_code == 204
+    assert stored(database_url) == [("trace-1", "sleep.updated", SLEEP, True)]
+
+
+def test_a_bad_signature_is_refused_and_nothing_stored(service, database_url):
+    body = body_of()
+    answer = requests.post(service, data=body, headers=signed(body, secret="another"), timeout=5)
+    assert answer.status_code == 401 and stored(database_url) == []
+
+
+def test_a_missing_signature_header_is_refused(service, database_url):
+    body = body_of()
+    headers = signed(body)
+    del headers["X-WHOOP-Signature"]
+    assert requests.post(service, data=body, headers=headers, timeout=5).status_code == 401
+    assert stored(database_url) == []
+
+
+def test_a_stale_timestamp_is_refused(service, database_url):
+    body = body_of()
+    answer = requests.post(service, data=body, headers=signed(body, at=NOW - timedelta(minutes=6)), timeout=5)
+    assert answer.status_code == 401 and stored(database_url) == []
+
+
+def test_a_replayed_delivery_is_stored_once(service, database_url):
+    body = body_of()
+    for _ in range(2):
+        assert requests.post(service, data=body, headers=signed(body), timeout=5).status_code == 204
+    assert len(stored(database_url)) == 1
+
+
+def test_the_signature_covers_the_raw_body_not_re_serialized_json(service, database_url):
+    raw = b'{"user_id":456,"id":"' + SLEEP.encode() + b'","type":"sleep.updated","trace_id":"trace-1"}'
+    reserialized = json.dumps(json.loads(raw)).encode()  # same JSON, other bytes
+    answer = requests.post(service, data=reserialized, headers=signed(raw), timeout=5)
+    assert answer.status_code == 401 and stored(database_url) == []
+
+
+def test_an_unknown_event_type_is_stored_and_marked(service, database_url):
+    body = body_of(type="body_measurement.updated", trace_id="trace-2")
+    assert requests.post(service, data=body, headers=signed(body), timeout=5).status_code == 204
+    assert stored(database_url) == [("trace-2", "body_measurement.updated", SLEEP, False)]
+
+
+def test_a_signed_body_that_is_not_an_event_gets_400(service, database_url):
+    body = b'{"hello": "world"}'
+    answer = requests.post(service, data=body, headers=signed(body), timeout=5)
+    assert answer.status_code == 400 and stored(database_url) == []
+
+
+def event(event_id: int, event_type: str, record_id: str = SLEEP, user: int = USER) -> StoredEvent:
+    return StoredEvent(
+        event_id, user, event_type, record_id, event_type.split(".")[0] in ("sleep", "recovery", "workout")
+    )
+
+
+def test_a_recovery_event_is_fetched_through_its_sleep_and_the_sleep_event_adds_nothing():
+    wanted = targeted_sync([event(1, "sleep.updated"), event(2, "recovery.updated")], {USER: 2544})
+    assert wanted.records == [f"2544:recovery:{SLEEP}"] and wanted.deleted == []
+
+
+def test_the_latest_event_of_a_record_wins():
+    wanted = targeted_sync(
+        [event(1, "workout.updated", "w-1"), event(2, "workout.deleted", "w-1")], {USER: 2544}
+    )
+    assert wanted.records == [] and wanted.deleted == ["2544:workout:w-1"]
+
+
+def test_events_of_users_without_consent_ask_for_nothing():
+    wanted = targeted_sync([event(1, "sleep.updated", user=999)], {USER: 2544})
+    assert wanted.records == [] and wanted.skipped == {"no consented device for the user": 1}
+
+
+@pytest.fixture
+def consented_user(conn) -> store.Device:
+    return add_device(conn, TokenCipher([generate_key()]), 2544, whoop_user_id=USER, expires_at=NOW)
+
+
+def add_events(conn, *events: tuple[str, str, str]) -> None:
+    from clutch_pipeline.whoop.webhooks import parse_event
+
+    for trace, event_type, record_id in events:
+        body = json.dumps({"user_id": USER, "id": record_id, "type": event_type, "trace_id": trace}).encode()
+        store.store_webhook_event(conn, parse_event(body), NOW)
+
+
+def test_the_sensor_batches_new_events_into_one_targeted_run_and_moves_its_cursor(
+    database_url, conn, consented_user
+):
+    add_events(
+        conn,
+        ("t1", "sleep.updated", SLEEP),
+        ("t2", "workout.updated", "w-1"),
+        ("t3", "workout.deleted", "w-2"),
+    )
+    context = dg.build_sensor_context(resources={"postgres": PostgresResource(database_url=database_url)})
+    request = whoop_webhooks(context)
+    assert isinstance(request, dg.RunRequest)
+    config = request.run_config["ops"]["whoop_sync"]["config"]
+    assert config == {"records": [f"2544:sleep:{SLEEP}", "2544:workout:w-1"], "deleted": ["2544:workout:w-2"]}
+    assert request.tags["clutch/webhook_events"] == "3"
+    assert context.cursor is not None
+
+
+def test_the_sensor_never_processes_an_event_twice(database_url, conn, consented_user):
+    add_events(conn, ("t1", "sleep.updated", SLEEP))
+    context = dg.build_sensor_context(resources={"postgres": PostgresResource(database_url=database_url)})
+    assert isinstance(whoop_webhooks(context), dg.RunRequest)
+    again = dg.build_sensor_context(
+        cursor=context.cursor, resources={"postgres": PostgresResource(database_url=database_url)}
+    )
+    assert isinstance(whoop_webhooks(again), dg.SkipReason)
+    add_events(conn, ("t2", "workout.updated", "w-9"))
+    later = whoop_webhooks(again)
+    assert later.run_config["ops"]["whoop_sync"]["config"]["records"] == ["2544:workout:w-9"]
