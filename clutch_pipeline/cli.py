@@ -388,7 +388,12 @@ def whoop_revoke(nba_person_id: int) -> None:
 @click.option("--per-minute", default=100, show_default=True, type=int, help="The app's limit per minute.")
 @click.option("--per-day", default=10_000, show_default=True, type=int, help="The app's limit per day.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Another seed, other histories.")
-def whoop_simulate(start, end, person_ids, port, readiness, per_minute, per_day, seed) -> None:
+@click.option(
+    "--webhook-url",
+    help="Send signed WHOOP webhooks for the simulator's changes here (e.g. clutch serve's "
+    "http://127.0.0.1:8000/api/webhooks/whoop).",
+)
+def whoop_simulate(start, end, person_ids, port, readiness, per_minute, per_day, seed, webhook_url) -> None:
     """Serve the WHOOP v2 simulator on loopback until Ctrl-C: OAuth, profile, the four collections,
     rate limits; its athletes are real players of our games with deterministic histories."""
     from clutch_pipeline.db.connection import resolve_database_urls
@@ -406,6 +411,7 @@ def whoop_simulate(start, end, person_ids, port, readiness, per_minute, per_day,
             per_minute=per_minute,
             per_day=per_day,
             seed=seed,
+            webhook_url=webhook_url,
             out=click.echo,
         )
     except ValueError as exc:

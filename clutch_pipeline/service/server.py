@@ -14,12 +14,14 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve_in_background(make_app: Callable[[str], FastAPI], host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve the app ``make_app(base_url)`` builds on a free port until the block ends; yields the base
-    URL. The app is built once the port is known, so it can name its own callback URL."""
+def serve_in_background(
+    make_app: Callable[[str], FastAPI], host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
+    """Serve the app ``make_app(base_url)`` builds on ``port`` (0: a free one) until the block ends;
+    yields the base URL. The app is built once the port is known, so it can name its own callback URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    sock.bind((host, port))
     base_url = f"http://{host}:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(make_app(base_url), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -4,6 +4,7 @@ turns events into targeted sync runs."""
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -181,3 +182,62 @@ def test_the_sensor_never_processes_an_event_twice(database_url, conn, consented
     add_events(conn, ("t2", "workout.updated", "w-9"))
     later = whoop_webhooks(again)
     assert later.run_config["ops"]["whoop_sync"]["config"]["records"] == ["2544:workout:w-9"]
+
+
+def test_a_rescore_at_whoop_reaches_the_readings_through_webhook_sensor_and_run(
+    database_url, make_whoop_simulator, whoop_clock
+):
+    """End to end: the simulator signs and sends, the service stores, the sensor asks, the run fetches."""
+    from clutch_pipeline.definitions import defs
+    from clutch_pipeline.settings import load_settings
+    from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
+    from clutch_pipeline.whoop.resources import WhoopResource
+    from clutch_pipeline.whoop.tokens import cipher_from_settings
+    from clutch_pipeline_tests.whoop.athletes import add_player
+    from clutch_pipeline_tests.whoop.conftest import REDIRECT_URI, TATUM, WHOOP_CLIENT_ID, WHOOP_CLIENT_SECRET
+    from clutch_pipeline_tests.whoop.conftest import authorize_code as code_for
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    simulator = make_whoop_simulator(webhook_url=f"http://127.0.0.1:{port}/api/webhooks/whoop")
+    app = WhoopApp(
+        base_url=simulator.base_url,
+        client_id=WHOOP_CLIENT_ID,
+        client_secret=WHOOP_CLIENT_SECRET,
+        redirect_uri=REDIRECT_URI,
+        cipher=cipher_from_settings(load_settings()),
+    )
+    config = ServiceConfig(database_url, app, api_keys=(), clock=whoop_clock)
+    with serve_in_background(lambda _: create_app(config), port=port):
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            add_player(conn, TATUM)
+            state = authorization_url(conn, app, TATUM, whoop_clock()).split("state=")[1]
+            with app.open(conn, clock=whoop_clock) as session:
+                complete_authorization(conn, app, session, code_for(simulator, TATUM, state=state), state)
+        athlete = simulator.athlete(TATUM)
+        recovery = next(r for r in athlete.recoveries if r.scorable)
+        whoop_clock.advance(minutes=1)
+        simulator.rescore(athlete.user_id, "recovery", recovery.record_id, recovery_score=3.0)
+        report = simulator.deliver_webhooks()
+    assert report.delivered >= 1
+
+    resources = {"postgres": PostgresResource(database_url=database_url)}
+    request = whoop_webhooks(dg.build_sensor_context(resources=resources))
+    assert request.run_config["ops"]["whoop_sync"]["config"]["records"] == [
+        f"{TATUM}:recovery:{recovery.record_id}"
+    ]
+    whoop = WhoopResource(
+        base_url=simulator.base_url, client_id=WHOOP_CLIENT_ID, client_secret=WHOOP_CLIENT_SECRET
+    )
+    result = defs.resolve_job_def("sync_whoop").execute_in_process(
+        run_config=request.run_config,
+        tags=request.tags,
+        resources={**resources, "whoop": whoop},
+    )
+    assert result.success
+    with psycopg.connect(database_url) as conn:
+        values = conn.execute(
+            "SELECT metric_value FROM wearables_readings WHERE metric_type = 'recovery_score'"
+        ).fetchall()
+    assert [float(v) for (v,) in values] == [3.0]

@@ -1,7 +1,8 @@
 """A WHOOP v2 simulator on loopback whose members are real NBA players with deterministic physiology.
 
 ``build_athletes`` makes the athletes from our database (their teams' real schedules),
-``WhoopSimulator`` serves them over the real OAuth and API contract, ``serve`` runs it for the CLI.
+``WhoopSimulator`` serves them over the real OAuth and API contract (and sends signed webhooks),
+``serve`` runs it for the CLI.
 """
 
 from clutch_pipeline.whoop.simulator.athletes import (
@@ -17,6 +18,12 @@ from clutch_pipeline.whoop.simulator.athletes import (
 from clutch_pipeline.whoop.simulator.physiology import DayTruth
 from clutch_pipeline.whoop.simulator.records import SimRecord
 from clutch_pipeline.whoop.simulator.server import ALL_SCOPES, Change, ReceivedRequest, WhoopSimulator, serve
+from clutch_pipeline.whoop.simulator.webhooks import (
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookReport,
+    sign_webhook,
+)
 
 __all__ = [
     "ALL_SCOPES",
@@ -27,11 +34,15 @@ __all__ = [
     "ReceivedRequest",
     "SimRecord",
     "SimulatedAthlete",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookReport",
     "WhoopSimulator",
     "build_athletes",
     "load_readiness_csv",
     "players_of_games",
     "serve",
+    "sign_webhook",
     "simulate_athletes",
     "user_id_for",
 ]

@@ -1,4 +1,4 @@
-"""A WHOOP v2 stand-in on 127.0.0.1 that speaks the real contract (WHOOP_V2_API.md sections 1-3, 5).
+"""A WHOOP v2 stand-in on 127.0.0.1 that speaks the real contract (WHOOP_V2_API.md sections 1-5).
 
 A client talks to it exactly as to ``https://api.prod.whoop.com``, with ``base_url``
 (``http://127.0.0.1:PORT``) in its place:
@@ -24,6 +24,8 @@ Choices where WHOOP's documents are silent (each is what a client must tolerate 
   ``read:sleep``. ``DELETE /user/access`` needs any valid token.
 - Rate limits are per app (every user and token), in fixed windows of the simulator's clock (the
   minute, the UTC day); every request counts, OAuth ones included, except those answered 429.
+- With ``webhook_url``, signed v2 webhooks go to it for users with a live grant, when
+  ``deliver_webhooks`` is called (or by ``start_webhook_sender``'s thread); see ``webhooks.py``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from clutch_pipeline.whoop.simulator.records import (
     SimRecord,
     millis,
 )
+from clutch_pipeline.whoop.simulator.webhooks import WebhookDelivery, WebhookReport, WebhookSender
 
 AUTHORIZE_PATH = "/oauth/oauth2/auth"
 TOKEN_PATH = "/oauth/oauth2/token"
@@ -249,6 +252,10 @@ class WhoopSimulator:
         access_token_seconds: int = 3600,
         port: int = 0,
         token_delay_seconds: float = 0.0,
+        webhook_url: str | None = None,
+        webhook_duplicate_share: float = 0.0,
+        webhook_timeout_seconds: float = 2.0,
+        webhook_seed: int = 0,
     ):
         self.client_id = client_id
         self.client_secret = client_secret
@@ -277,6 +284,20 @@ class WhoopSimulator:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._authorized: set[int] = set()  # users with a live grant: they receive webhooks
+        self.webhooks: WebhookSender | None = None
+        if webhook_url:
+            self.webhooks = WebhookSender(
+                webhook_url,
+                secret=client_secret,
+                now=self.now,
+                record_changes=self._record_changes,
+                authorized=self.is_authorized,
+                duplicate_share=webhook_duplicate_share,
+                timeout_seconds=webhook_timeout_seconds,
+                seed=webhook_seed,
+            )
+            self.on_change.append(self.webhooks.announce)
 
     # -- the server -----------------------------------------------------------------------------------
 
@@ -313,6 +334,7 @@ class WhoopSimulator:
 
     def stop(self) -> None:
         self._stopping.set()  # wakes slow answers
+        self.stop_webhook_sender()
         if self._server is not None:
             self._server.shutdown()
             self._server.close_connections()
@@ -370,6 +392,11 @@ class WhoopSimulator:
         athlete = self._by_person[person_id]
         with self._lock:
             return self._issue(_Grant(athlete.user_id, tuple(scopes)), self.now())
+
+    def is_authorized(self, user_id: int) -> bool:
+        """Whether the user has a live grant (tokens were issued, access not revoked): webhooks go to it."""
+        with self._lock:
+            return user_id in self._authorized
 
     def _add(self, fault: _Fault) -> None:
         with self._lock:
@@ -450,7 +477,14 @@ class WhoopSimulator:
 
     def changes_between(self, since: datetime, until: datetime) -> list[Change]:
         """Every change in (since, until]: records that appeared or were scored as the clock moved,
-        and those changed by ``rescore``/``delete_record``. For the webhook sender to come."""
+        and those changed by ``rescore``/``delete_record``."""
+        found = self._record_changes(since, until)
+        with self._lock:
+            found += [c for c in self.changes if since < c.at <= until]
+        return sorted(found, key=lambda c: c.at)
+
+    def _record_changes(self, since: datetime, until: datetime) -> list[Change]:
+        """Sleeps, recoveries and workouts that appeared or were scored in (since, until], in time order."""
         found: list[Change] = []
         for index in self._users.values():
             for record_type in (SLEEP, RECOVERY, WORKOUT):
@@ -462,9 +496,32 @@ class WhoopSimulator:
                             found.append(
                                 Change("updated", record_type, record.record_id, record.user_id, moment)
                             )
-        with self._lock:
-            found += [c for c in self.changes if since < c.at <= until]
         return sorted(found, key=lambda c: c.at)
+
+    # -- webhooks -------------------------------------------------------------------------------------
+
+    def deliver_webhooks(self, until: datetime | None = None) -> WebhookReport:
+        """POST the signed webhooks due by ``until`` (default now): events of changes since the previous
+        call and retries whose time has come, in time order (see ``webhooks.py``). Without a
+        ``webhook_url``, an empty report."""
+        if self.webhooks is None:
+            return WebhookReport()
+        return self.webhooks.deliver(until)
+
+    @property
+    def webhook_log(self) -> list[WebhookDelivery]:
+        """Every webhook POST so far (event, copy, attempt, status, ...), oldest first."""
+        return list(self.webhooks.log) if self.webhooks is not None else []
+
+    def start_webhook_sender(self, interval_seconds: float = 5.0) -> None:
+        """Run ``deliver_webhooks`` every ``interval_seconds`` of real time in a thread (``serve``)."""
+        if self.webhooks is None:
+            raise RuntimeError("the WHOOP simulator has no webhook_url")
+        self.webhooks.start(interval_seconds)
+
+    def stop_webhook_sender(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
 
     def _announce(self, change: Change) -> None:
         with self._lock:
@@ -650,6 +707,7 @@ class WhoopSimulator:
     def _issue(self, grant: _Grant, now: datetime) -> dict[str, Any]:
         access = secrets.token_urlsafe(32)
         self._access[access] = _Access(grant, now + timedelta(seconds=self.access_token_seconds))
+        self._authorized.add(grant.user_id)
         grant.access_tokens.add(access)
         answer: dict[str, Any] = {"access_token": access, "expires_in": self.access_token_seconds}
         if "offline" in grant.scopes:
@@ -679,6 +737,7 @@ class WhoopSimulator:
     def _revoke(self, index: _UserIndex, request: ReceivedRequest) -> tuple[int, Any, dict[str, str]]:
         user_id = index.athlete.user_id
         with self._lock:
+            self._authorized.discard(user_id)  # "it will no longer receive webhooks for this user"
             for token, access in list(self._access.items()):
                 if access.grant.user_id == user_id:
                     del self._access[token]
@@ -853,9 +912,14 @@ def serve(
     seed: int = 0,
     out: Callable[[str], None] = print,
     stop: threading.Event | None = None,
+    webhook_url: str | None = None,
+    webhook_interval_seconds: float = 5.0,
+    webhook_duplicate_share: float = 0.0,
 ) -> None:
     """Serve simulated athletes until Ctrl-C (or ``stop`` is set): the given NBA person ids, or every
-    player of the games in the database dated ``start`` to ``end``. Prints the base URL and athletes."""
+    player of the games in the database dated ``start`` to ``end``. Prints the base URL and athletes.
+    With ``webhook_url``, a thread POSTs the signed webhooks of authorized users every
+    ``webhook_interval_seconds``."""
     import psycopg
 
     from clutch_pipeline.whoop.simulator.athletes import build_athletes, load_readiness_csv, players_of_games
@@ -875,6 +939,9 @@ def serve(
         per_minute=per_minute,
         per_day=per_day,
         port=port,
+        webhook_url=webhook_url,
+        webhook_duplicate_share=webhook_duplicate_share,
+        webhook_seed=seed,
     )
     with simulator:
         records = sum(len(a.cycles) + len(a.sleeps) + len(a.recoveries) + len(a.workouts) for a in athletes)
@@ -882,6 +949,12 @@ def serve(
         out(f"client_id={client_id} client_secret={client_secret}")
         out(f"limits: {per_minute}/minute, {per_day}/day; {len(athletes)} athletes, {records} records")
         out(f"days {start}..{end}, built in {built:.1f}s")
+        if webhook_url:
+            simulator.start_webhook_sender(webhook_interval_seconds)
+            out(
+                f"webhooks: POST to {webhook_url} every {webhook_interval_seconds:g}s "
+                f"(signed with client_secret; authorized users only)"
+            )
         for athlete in athletes:
             out(
                 f"  athlete={athlete.person_id}  user_id={athlete.user_id}  "
