@@ -4,12 +4,13 @@ One multi-asset owns the four record types, because one pass over a device fetch
 recovery is timed by its sleep); it can be subset to sync only some types. Partitioned by UTC day: a
 backfill of a range of days is ONE run that syncs exactly those days for every consented device (or the
 players named in the config). The hourly schedule runs it in incremental mode instead: each due device
-from its own watermark up to now, recorded against yesterday and today.
+from its own watermark up to now, recorded against yesterday and today. The webhook sensor runs it
+with the records its events name (``records`` / ``deleted`` in the config): those only.
 """
 
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import dagster as dg
 from pydantic import Field
@@ -101,9 +102,8 @@ def whoop_sync(
         if config.incremental and config.due_after_minutes:
             since = now - timedelta(minutes=config.due_after_minutes)
         devices = store.syncable_devices(conn, players or None, not_synced_since=since)
-        context.log.info(
-            f"syncing {len(devices)} device(s): {record_types}, window {window or 'incremental'}"
-        )
+        mode = "named records" if targeted else (window or "incremental")
+        context.log.info(f"syncing {len(devices)} device(s): {record_types}, {mode}")
         results = sync_devices(
             conn,
             session.api,
@@ -168,5 +168,4 @@ def _summary(
         "requests_left_today": left,
         "seconds": dg.MetadataValue.float(round(seconds, 2)),
         "device_problems": dg.MetadataValue.json(shown),
-        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
