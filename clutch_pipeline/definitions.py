@@ -14,7 +14,8 @@ Schedules and sensors, with their default status:
   for every consented device that is due.
 - ``wearables_retention_daily`` (schedule, RUNNING): deletes wearables rows older than their device's
   retention, and the values derived from them.
-- ``whoop_webhooks`` (sensor, RUNNING): stored WHOOP webhook events become one targeted sync run a tick.
+- ``whoop_sync_planner`` (sensor, STOPPED: it calls api.prod.whoop.com): every minute, the request
+  planner spends the WHOOP budget (webhook fetches, pre-tip-off cycles, reconciliation) in one run.
 - ``nba_live_games`` (sensor, STOPPED: it calls cdn.nba.com): every five minutes, runs for live games.
 """
 
@@ -35,13 +36,13 @@ from clutch_pipeline.nba.sensors import nba_live_games
 from clutch_pipeline.whoop.assets import whoop_sync
 from clutch_pipeline.whoop.resources import WhoopResource
 from clutch_pipeline.whoop.schedules import whoop_hourly_sync
-from clutch_pipeline.whoop.sensors import whoop_webhooks
+from clutch_pipeline.whoop.sensors import whoop_sync_planner
 
 defs = dg.Definitions(
     assets=[database_schema, nba_games_load, whoop_sync],
     asset_checks=[schema_matches_migrations, official_clutch_totals],
     jobs=[*JOBS, apply_wearables_retention],
     schedules=[whoop_hourly_sync, wearables_retention_daily],
-    sensors=[alert_on_run_failure, nba_live_games, whoop_webhooks],
+    sensors=[alert_on_run_failure, nba_live_games, whoop_sync_planner],
     resources={"postgres": PostgresResource(), "nba": NbaResource(), "whoop": WhoopResource()},
 )

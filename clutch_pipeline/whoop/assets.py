@@ -21,7 +21,7 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.budget import utc_now
 from clutch_pipeline.whoop.partitions import whoop_days
 from clutch_pipeline.whoop.resources import WhoopResource
-from clutch_pipeline.whoop.sync import DeviceSyncResult, by_player, sync_devices
+from clutch_pipeline.whoop.sync import DeviceSyncResult, by_player, collections_by_player, sync_devices
 
 ASSET_KEYS = {
     "cycle": dg.AssetKey("whoop_cycles"),
@@ -58,6 +58,11 @@ class WhoopSyncConfig(dg.Config):
         default_factory=list,
         description="Records WHOOP deleted, same form: removed here with their readings.",
     )
+    collections: list[str] = Field(
+        default_factory=list,
+        description="Collections to sync incrementally for one player each, as `<nba_person_id>:<type>`: "
+        "what the request planner asks for (a pre-tip-off cycle, a reconciliation).",
+    )
 
 
 @dg.multi_asset(
@@ -86,10 +91,11 @@ def whoop_sync(
     record_types = [t for t, key in ASSET_KEYS.items() if key in context.selected_asset_keys]
     try:
         records, deleted = by_player(config.records), by_player(config.deleted)
+        collections = collections_by_player(config.collections)
     except ValueError as exc:
         raise dg.Failure(str(exc)) from None
-    targeted = bool(records or deleted)
-    players = sorted({*records, *deleted}) if targeted else config.players
+    targeted = bool(records or deleted or collections)
+    players = sorted({*records, *deleted, *collections}) if targeted else config.players
     window = None
     if not config.incremental and not targeted:
         days = context.partition_time_window
@@ -113,6 +119,7 @@ def whoop_sync(
             window=window,
             records=records if targeted else None,
             deleted=deleted if targeted else None,
+            collections=collections if targeted else None,
             record_types=record_types,
             options=whoop.sync_options(),
             on_result=lambda r: _log_result(context, r),
@@ -121,6 +128,10 @@ def whoop_sync(
         left = session.budget.left_today()
     seconds = time.perf_counter() - started
     common = _summary(results, spent, left, seconds, window)
+    # The request planner's figures for this run, when it asked for it (see whoop/sensors.py).
+    common.update(
+        {k.removeprefix("clutch/"): v for k, v in context.run.tags.items() if k.startswith("clutch/plan")}
+    )
     for record_type in record_types:
         yield dg.MaterializeResult(
             asset_key=ASSET_KEYS[record_type],

@@ -608,3 +608,125 @@ def record_revocation(conn: psycopg.Connection, device_id: uuid.UUID, now: datet
         """,
         (now, device_id),
     )
+
+
+# -- The request planner's view ------------------------------------------------------------------------
+
+
+def set_aside_unplannable_events(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+    """Mark pending events that ask for nothing as handled: unknown types, users without consent."""
+    unknown = conn.execute(
+        "UPDATE whoop_webhook_events SET planned_at = %s WHERE planned_at IS NULL AND NOT known_type",
+        (now,),
+    ).rowcount
+    orphan = conn.execute(
+        """
+        UPDATE whoop_webhook_events e SET planned_at = %s
+        WHERE e.planned_at IS NULL AND NOT EXISTS (
+            SELECT 1 FROM wearables_devices d
+            WHERE d.device_type = 'whoop' AND d.provider_user_id = e.whoop_user_id::text
+              AND d.consent_granted AND d.is_active AND d.needs_reauthorization_at IS NULL)
+        """,
+        (now,),
+    ).rowcount
+    return {"unknown event type": unknown, "no consented device for the user": orphan}
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    event_id: int
+    nba_person_id: int
+    event_type: str
+    record_id: str
+    received_at: datetime
+
+
+def pending_events(conn: psycopg.Connection, limit: int) -> list[PendingEvent]:
+    """Known events of consented athletes not yet handed to a sync run, oldest first."""
+    rows = conn.execute(
+        """
+        SELECT e.event_id, p.nba_person_id, e.event_type, e.record_id, e.received_at
+        FROM whoop_webhook_events e
+        JOIN wearables_devices d ON d.device_type = 'whoop' AND d.provider_user_id = e.whoop_user_id::text
+        JOIN players p ON p.player_id = d.player_id
+        WHERE e.planned_at IS NULL AND e.known_type AND d.consent_granted
+        ORDER BY e.event_id LIMIT %s
+        """,
+        (limit,),
+    ).fetchall()
+    return [PendingEvent(*row) for row in rows]
+
+
+def mark_events_planned(conn: psycopg.Connection, event_ids: Sequence[int], now: datetime) -> None:
+    conn.execute(
+        "UPDATE whoop_webhook_events SET planned_at = %s WHERE event_id = ANY(%s)", (now, list(event_ids))
+    )
+
+
+@dataclass(frozen=True)
+class AthleteState:
+    nba_person_id: int
+    token_expires_at: datetime | None
+    last_cycle_sync: datetime | None
+    last_reconciled: datetime | None
+    last_tipoff: datetime | None
+    next_tipoff: datetime | None
+
+
+def athlete_states(conn: psycopg.Connection, now: datetime) -> list[AthleteState]:
+    """Each consented athlete: token expiry, when his cycle and all four collections were last synced
+    incrementally, and his team's latest and next tip-off (his team: the one he last acted for in the
+    raw play-by-play of the last 60 days; only those games' rows are read, by primary-key prefix)."""
+    rows = conn.execute(
+        """
+        WITH athletes AS (
+            SELECT d.device_id, p.nba_person_id, d.token_expires_at
+            FROM wearables_devices d JOIN players p USING (player_id)
+            WHERE d.device_type = 'whoop' AND d.consent_granted AND d.is_active
+              AND d.needs_reauthorization_at IS NULL AND d.refresh_token_encrypted IS NOT NULL
+        ),
+        marks AS (
+            SELECT s.device_id,
+                   max(s.updated_at) FILTER (WHERE s.record_type = 'cycle') AS last_cycle_sync,
+                   CASE WHEN count(*) = 4 THEN min(s.updated_at) END AS last_reconciled
+            FROM wearables_sync_state s JOIN athletes a USING (device_id)
+            GROUP BY s.device_id
+        ),
+        recent AS (
+            SELECT nba_game_id, game_date FROM games
+            WHERE game_date BETWEEN (%(now)s - interval '60 days')::date AND %(now)s::date
+        ),
+        team_of AS (
+            SELECT DISTINCT ON (person) person, team FROM (
+                SELECT (r.payload->>'personId')::bigint AS person, (r.payload->>'teamId')::bigint AS team,
+                       g.game_date
+                FROM recent g JOIN nba_raw_actions r USING (nba_game_id)
+                WHERE (r.payload->>'personId')::bigint IN (SELECT nba_person_id FROM athletes)
+                  AND (r.payload->>'teamId')::bigint > 0
+            ) acted
+            ORDER BY person, game_date DESC
+        ),
+        near AS (
+            SELECT gm.tipoff_at, h.nba_team_id AS home, w.nba_team_id AS away
+            FROM games gm
+            JOIN teams h ON h.team_id = gm.home_team_id
+            JOIN teams w ON w.team_id = gm.away_team_id
+            WHERE gm.tipoff_at BETWEEN %(now)s - interval '2 days' AND %(now)s + interval '3 days'
+        ),
+        tipoffs AS (
+            SELECT t.person,
+                   max(g.tipoff_at) FILTER (WHERE g.tipoff_at <= %(now)s) AS last_tipoff,
+                   min(g.tipoff_at) FILTER (WHERE g.tipoff_at > %(now)s) AS next_tipoff
+            FROM team_of t JOIN near g ON t.team IN (g.home, g.away)
+            GROUP BY t.person
+        )
+        SELECT a.nba_person_id, a.token_expires_at, m.last_cycle_sync, m.last_reconciled,
+               o.last_tipoff, o.next_tipoff
+        FROM athletes a
+        LEFT JOIN marks m USING (device_id)
+        LEFT JOIN tipoffs o ON o.person = a.nba_person_id
+        ORDER BY a.nba_person_id
+        """,
+        {"now": now},
+    ).fetchall()
+    return [AthleteState(*row) for row in rows]

@@ -67,6 +67,17 @@ class RecordRef:
         return f"{self.record_type}:{self.record_id}"
 
 
+def collections_by_player(texts: Sequence[str]) -> dict[int, list[str]]:
+    """Run config's ``"<nba_person_id>:<type>"`` entries (sync that collection incrementally), by player."""
+    grouped: dict[int, list[str]] = {}
+    for text in texts:
+        person, _, record_type = text.partition(":")
+        if not person.isdigit() or record_type not in RECORD_TYPES:
+            raise ValueError(f"expected <nba_person_id>:<cycle|recovery|sleep|workout>, got {text!r}")
+        grouped.setdefault(int(person), []).append(record_type)
+    return grouped
+
+
 def by_player(texts: Sequence[str]) -> dict[int, list[RecordRef]]:
     """Run config's ``"<nba_person_id>:<type>:<id>"`` entries, grouped by player."""
     grouped: dict[int, list[RecordRef]] = {}
@@ -102,11 +113,13 @@ def sync_device(
     window: tuple[datetime, datetime] | None = None,
     records: Sequence[RecordRef] = (),
     deleted: Sequence[RecordRef] = (),
+    collections: Sequence[str] = (),
     record_types: Sequence[str] = RECORD_TYPES,
     options: SyncOptions = SyncOptions(),
 ) -> DeviceSyncResult:
-    """Sync one device: named ``records`` (fetched) and ``deleted`` (removed here, readings with them)
-    when given, else ``window`` ([start, end)), else incrementally.
+    """Sync one device. A targeted sync (the webhook path, the request planner) fetches the named
+    ``records``, removes the ``deleted`` ones (readings with them) and syncs the ``collections`` named
+    incrementally; otherwise ``window`` ([start, end)) or, without it, every type incrementally.
 
     ``conn`` must be in autocommit mode; the device is locked for the duration so an hourly run, a
     webhook run and a backfill never work on it at once (a busy device is skipped, not waited for).
@@ -117,10 +130,14 @@ def sync_device(
         with device_lock(conn, str(device.device_id), wait=False):
             store.set_sync_status(conn, device.device_id, "syncing", now)
             client = DeviceClient(api, tokens, device.device_id)
-            targeted = bool(records or deleted)
+            targeted = bool(records or deleted or collections)
             if targeted:
-                payloads = _fetch_named(client, records, result)
-                windows = {}
+                windows = _windows(conn, device, now, None, collections, options) if collections else {}
+                payloads = {
+                    t: _fetch_window(client, t, *windows[t], result) for t in FETCH_ORDER if t in windows
+                }
+                for record_type, items in _fetch_named(client, records, result).items():
+                    payloads.setdefault(record_type, []).extend(items)
             else:
                 windows = _windows(conn, device, now, window, record_types, options)
                 payloads = {
@@ -133,7 +150,7 @@ def sync_device(
                     conn, device, [(r.record_type, r.record_id) for r in deleted]
                 )
                 counts = store.write_records(conn, device, normalized)
-                if window is None and not targeted:
+                if window is None and windows:  # incremental collections: they are synced up to now
                     store.advance_watermarks(
                         conn, device.device_id, {t: end for t, (_, end) in windows.items()}
                     )
@@ -165,16 +182,19 @@ def sync_devices(
     window: tuple[datetime, datetime] | None = None,
     records: Mapping[int, Sequence[RecordRef]] | None = None,
     deleted: Mapping[int, Sequence[RecordRef]] | None = None,
+    collections: Mapping[int, Sequence[str]] | None = None,
     record_types: Sequence[str] = RECORD_TYPES,
     options: SyncOptions = SyncOptions(),
     on_result: Callable[[DeviceSyncResult], None] | None = None,
 ) -> list[DeviceSyncResult]:
-    """Sync each device in turn; one device's failure never stops the others. ``records`` and
-    ``deleted`` (by NBA person id) make the sync targeted: those records only."""
+    """Sync each device in turn; one device's failure never stops the others. ``records``,
+    ``deleted`` and ``collections`` (by NBA person id) make the sync targeted: those only, and only
+    for the players they name."""
     results = []
-    targeted_run = records is not None or deleted is not None
+    targeted_run = records is not None or deleted is not None or collections is not None
+    named = {*(records or {}), *(deleted or {}), *(collections or {})}
     for device in devices:
-        if targeted_run and device.nba_person_id not in {**(records or {}), **(deleted or {})}:
+        if targeted_run and device.nba_person_id not in named:
             continue
         result = sync_device(
             conn,
@@ -185,6 +205,7 @@ def sync_devices(
             window=window,
             records=(records or {}).get(device.nba_person_id, ()),
             deleted=(deleted or {}).get(device.nba_person_id, ()),
+            collections=(collections or {}).get(device.nba_person_id, ()),
             record_types=record_types,
             options=options,
         )

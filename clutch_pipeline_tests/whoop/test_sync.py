@@ -402,3 +402,17 @@ def test_two_processes_refreshing_at_once_make_exactly_one_token_call(
         worker.join(timeout=30)
     assert simulator.token_requests == tokens_before + 1
     assert tokens[0] == tokens[1]
+
+
+def test_a_planned_collection_sync_fetches_that_collection_only_and_moves_its_watermark(
+    autocommit, whoop_simulator, cipher, whoop_clock, waits
+):
+    app = make_app(whoop_simulator, cipher, waits)
+    tatum = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    lebron = consent(autocommit, app, whoop_simulator, whoop_clock, LEBRON)
+    before = whoop_simulator.count("/developer/v2/")
+    results = sync(autocommit, app, whoop_clock, waits, [tatum, lebron], collections={TATUM: ["cycle"]})
+    assert [r.nba_person_id for r in results] == [TATUM]
+    sent = whoop_simulator.received("/developer/v2/")[before:]
+    assert {r.path for r in sent} == {"/developer/v2/cycle"}
+    assert set(store.watermarks(autocommit, tatum.device_id)) == {"cycle"}

@@ -15,13 +15,10 @@ import requests
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.service.app import ServiceConfig, create_app
 from clutch_pipeline.service.server import serve_in_background
-from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
-from clutch_pipeline.whoop.sensors import whoop_webhooks
-from clutch_pipeline.whoop.store import StoredEvent
+from clutch_pipeline.whoop.sensors import whoop_sync_planner
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
-from clutch_pipeline.whoop.webhooks import signature, targeted_sync
-from clutch_pipeline_tests.whoop.athletes import add_device
+from clutch_pipeline.whoop.webhooks import signature
 
 SECRET = "webhook-test-secret"
 NOW = datetime(2023, 1, 17, 12, 0, tzinfo=UTC)
@@ -117,73 +114,6 @@ def test_a_signed_body_that_is_not_an_event_gets_400(service, database_url):
     assert answer.status_code == 400 and stored(database_url) == []
 
 
-def event(event_id: int, event_type: str, record_id: str = SLEEP, user: int = USER) -> StoredEvent:
-    return StoredEvent(
-        event_id, user, event_type, record_id, event_type.split(".")[0] in ("sleep", "recovery", "workout")
-    )
-
-
-def test_a_recovery_event_is_fetched_through_its_sleep_and_the_sleep_event_adds_nothing():
-    wanted = targeted_sync([event(1, "sleep.updated"), event(2, "recovery.updated")], {USER: 2544})
-    assert wanted.records == [f"2544:recovery:{SLEEP}"] and wanted.deleted == []
-
-
-def test_the_latest_event_of_a_record_wins():
-    wanted = targeted_sync(
-        [event(1, "workout.updated", "w-1"), event(2, "workout.deleted", "w-1")], {USER: 2544}
-    )
-    assert wanted.records == [] and wanted.deleted == ["2544:workout:w-1"]
-
-
-def test_events_of_users_without_consent_ask_for_nothing():
-    wanted = targeted_sync([event(1, "sleep.updated", user=999)], {USER: 2544})
-    assert wanted.records == [] and wanted.skipped == {"no consented device for the user": 1}
-
-
-@pytest.fixture
-def consented_user(conn) -> store.Device:
-    return add_device(conn, TokenCipher([generate_key()]), 2544, whoop_user_id=USER, expires_at=NOW)
-
-
-def add_events(conn, *events: tuple[str, str, str]) -> None:
-    from clutch_pipeline.whoop.webhooks import parse_event
-
-    for trace, event_type, record_id in events:
-        body = json.dumps({"user_id": USER, "id": record_id, "type": event_type, "trace_id": trace}).encode()
-        store.store_webhook_event(conn, parse_event(body), NOW)
-
-
-def test_the_sensor_batches_new_events_into_one_targeted_run_and_moves_its_cursor(
-    database_url, conn, consented_user
-):
-    add_events(
-        conn,
-        ("t1", "sleep.updated", SLEEP),
-        ("t2", "workout.updated", "w-1"),
-        ("t3", "workout.deleted", "w-2"),
-    )
-    context = dg.build_sensor_context(resources={"postgres": PostgresResource(database_url=database_url)})
-    request = whoop_webhooks(context)
-    assert isinstance(request, dg.RunRequest)
-    config = request.run_config["ops"]["whoop_sync"]["config"]
-    assert config == {"records": [f"2544:sleep:{SLEEP}", "2544:workout:w-1"], "deleted": ["2544:workout:w-2"]}
-    assert request.tags["clutch/webhook_events"] == "3"
-    assert context.cursor is not None
-
-
-def test_the_sensor_never_processes_an_event_twice(database_url, conn, consented_user):
-    add_events(conn, ("t1", "sleep.updated", SLEEP))
-    context = dg.build_sensor_context(resources={"postgres": PostgresResource(database_url=database_url)})
-    assert isinstance(whoop_webhooks(context), dg.RunRequest)
-    again = dg.build_sensor_context(
-        cursor=context.cursor, resources={"postgres": PostgresResource(database_url=database_url)}
-    )
-    assert isinstance(whoop_webhooks(again), dg.SkipReason)
-    add_events(conn, ("t2", "workout.updated", "w-9"))
-    later = whoop_webhooks(again)
-    assert later.run_config["ops"]["whoop_sync"]["config"]["records"] == ["2544:workout:w-9"]
-
-
 def test_a_rescore_at_whoop_reaches_the_readings_through_webhook_sensor_and_run(
     database_url, make_whoop_simulator, whoop_clock
 ):
@@ -222,18 +152,22 @@ def test_a_rescore_at_whoop_reaches_the_readings_through_webhook_sensor_and_run(
         report = simulator.deliver_webhooks()
     assert report.delivered >= 1
 
-    resources = {"postgres": PostgresResource(database_url=database_url)}
-    request = whoop_webhooks(dg.build_sensor_context(resources=resources))
-    assert request.run_config["ops"]["whoop_sync"]["config"]["records"] == [
-        f"{TATUM}:recovery:{recovery.record_id}"
-    ]
     whoop = WhoopResource(
         base_url=simulator.base_url, client_id=WHOOP_CLIENT_ID, client_secret=WHOOP_CLIENT_SECRET
     )
+    resources = {"postgres": PostgresResource(database_url=database_url), "whoop": whoop}
+    request = whoop_sync_planner(dg.build_sensor_context(resources=resources))
+    config = request.run_config["ops"]["whoop_sync"]["config"]
+    assert f"{TATUM}:recovery:{recovery.record_id}" in config["records"]
+    # The events are handed to this run: the next tick does not ask for them again.
+    again = whoop_sync_planner(dg.build_sensor_context(resources=resources))
+    assert (
+        isinstance(again, dg.SkipReason)
+        or f"{TATUM}:recovery:{recovery.record_id}"
+        not in (again.run_config["ops"]["whoop_sync"]["config"]["records"])
+    )
     result = defs.resolve_job_def("sync_whoop").execute_in_process(
-        run_config=request.run_config,
-        tags=request.tags,
-        resources={**resources, "whoop": whoop},
+        run_config=request.run_config, tags=request.tags, resources=resources
     )
     assert result.success
     with psycopg.connect(database_url) as conn:
