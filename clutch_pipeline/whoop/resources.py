@@ -41,6 +41,14 @@ class WhoopResource(dg.ConfigurableResource):
             timeout=(3.05, self.timeout_seconds),
         )
 
+    def limits(self) -> tuple[int, int]:
+        """The app's requests per minute and per day (no credentials or keys needed)."""
+        settings = load_settings()
+        return (
+            self.requests_per_minute or settings.whoop_requests_per_minute,
+            self.requests_per_day or settings.whoop_requests_per_day,
+        )
+
     def sync_options(self) -> SyncOptions:
         days = self.first_sync_days or load_settings().whoop_first_sync_days
         return SyncOptions(first_sync_days=days, overlap=timedelta(hours=self.overlap_hours))

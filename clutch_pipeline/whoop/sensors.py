@@ -49,7 +49,7 @@ def plan_now(
     postgres: PostgresResource, whoop: WhoopResource, now: datetime
 ) -> tuple[Plan, list[store.PendingEvent], dict[str, int]]:
     """The plan for this minute, from the database's view of athletes, events and requests spent."""
-    app = whoop.app()
+    per_minute, per_day = whoop.limits()
     with postgres.connection() as conn:
         set_aside = store.set_aside_unplannable_events(conn, now)
         events = store.pending_events(conn, MAX_EVENTS_PER_TICK)
@@ -81,9 +81,9 @@ def plan_now(
         now,
         athletes,
         webhooks,
-        requests_left_today=max(app.per_day - spent_today, 0),
-        requests_left_this_minute=max(app.per_minute - spent_this_minute, 0),
-        config=BudgetConfig(per_day=app.per_day, per_minute=app.per_minute, tick=TICK),
+        requests_left_today=max(per_day - spent_today, 0),
+        requests_left_this_minute=max(per_minute - spent_this_minute, 0),
+        config=BudgetConfig(per_day=per_day, per_minute=per_minute, tick=TICK),
     )
     return plan, events, set_aside
 

@@ -318,17 +318,20 @@ def oldest_pending(conn: psycopg.Connection, device_id: uuid.UUID) -> dict[str, 
     return dict(rows)
 
 
-def advance_watermarks(conn: psycopg.Connection, device_id: uuid.UUID, through: dict[str, datetime]) -> None:
-    """Move the watermarks of the given record types forward (never back), in one statement."""
+def advance_watermarks(
+    conn: psycopg.Connection, device_id: uuid.UUID, through: dict[str, datetime], now: datetime
+) -> None:
+    """Move the watermarks of the given record types forward (never back), in one statement;
+    ``updated_at`` is the sync's own time (the request planner reads it)."""
     conn.execute(
         """
-        INSERT INTO wearables_sync_state (device_id, record_type, synced_through)
-        SELECT %s, * FROM unnest(%s::text[], %s::timestamptz[])
+        INSERT INTO wearables_sync_state (device_id, record_type, synced_through, updated_at)
+        SELECT %s, t, s, %s FROM unnest(%s::text[], %s::timestamptz[]) AS w(t, s)
         ON CONFLICT (device_id, record_type) DO UPDATE
             SET synced_through = greatest(wearables_sync_state.synced_through, EXCLUDED.synced_through),
-                updated_at = now()
+                updated_at = EXCLUDED.updated_at
         """,
-        (device_id, list(through), list(through.values())),
+        (device_id, now, list(through), list(through.values())),
     )
 
 

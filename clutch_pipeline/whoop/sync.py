@@ -152,7 +152,7 @@ def sync_device(
                 counts = store.write_records(conn, device, normalized)
                 if window is None and windows:  # incremental collections: they are synced up to now
                     store.advance_watermarks(
-                        conn, device.device_id, {t: end for t, (_, end) in windows.items()}
+                        conn, device.device_id, {t: end for t, (_, end) in windows.items()}, now
                     )
                 store.set_sync_status(conn, device.device_id, "success", now)
             result.records_changed = counts.records_changed

@@ -127,8 +127,8 @@ def test_a_pending_record_is_kept_raw_without_readings_and_is_found_for_the_next
 
 
 def test_a_watermark_only_moves_forward(conn, device):
-    store.advance_watermarks(conn, device.device_id, {"sleep": NOW})
-    store.advance_watermarks(conn, device.device_id, {"sleep": NOW - timedelta(days=3)})
+    store.advance_watermarks(conn, device.device_id, {"sleep": NOW}, NOW)
+    store.advance_watermarks(conn, device.device_id, {"sleep": NOW - timedelta(days=3)}, NOW)
     assert store.watermarks(conn, device.device_id) == {"sleep": NOW}
 
 
