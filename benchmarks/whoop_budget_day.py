@@ -102,7 +102,6 @@ def main() -> int:
         return 2
     day = args.day
     games, players = month_of_games(date(2022, 10, 1), date(2023, 4, 30))
-    playing_teams = {t for g in games if g.game_date == day for t in (g.home_team_id, g.away_team_id)}
     players.sort(key=lambda p: p.person_id)
     players = players[: args.athletes]
     athletes = simulate_athletes(players, games, day - timedelta(days=7), day + timedelta(days=1))
@@ -171,17 +170,14 @@ def main() -> int:
                     clock=clock,
                     options=options,
                 )
-            conn.execute("TRUNCATE whoop_api_requests")
-            conn.execute("UPDATE whoop_webhook_events SET planned_at = %s", (clock(),))
-            print(f"first syncs done at {clock():%Y-%m-%d %H:%M} UTC (simulated)")
-            clock.now = max(clock.now, start)
+            print(f"first syncs done at {clock():%Y-%m-%d %H:%M} UTC (simulated); ticking on from there")
 
             postgres = PostgresResource(database_url=url)
             whoop = WhoopResource(
                 base_url=simulator.base_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
             )
             config = ServiceConfig(url, app, api_keys=(), clock=clock)
-            tipoffs = tipoffs_of_the_day(players, games, day)
+            tipoffs = tipoffs_in(players, games, start, start + timedelta(days=1))
             at_tipoff: list[tuple[float, bool]] = []
             received = 0
             started = time.perf_counter()
@@ -216,31 +212,37 @@ def main() -> int:
                             options=options,
                         )
                     tick_end = clock.now + timedelta(minutes=1)
-                    for person, tipoff in tipoffs.items():
+                    for person, tipoff in tipoffs.items():  # tip-offs of the UTC day only
                         if clock.now <= tipoff < tick_end:
                             at_tipoff.append(freshness(conn, simulator, person, tipoff))
                     clock.now = max(clock.now, tick_end)
-                spent = Counter(session.budget.spent)
             wall = time.perf_counter() - started
+            the_day = {"start": start, "end": start + timedelta(days=1)}
+            spent = Counter(
+                dict(
+                    conn.execute(
+                        "SELECT kind, count(*) FROM whoop_api_requests"
+                        " WHERE requested_at >= %(start)s AND requested_at < %(end)s GROUP BY kind",
+                        the_day,
+                    ).fetchall()
+                )
+            )
             per_minute = conn.execute(
                 "SELECT max(n) FROM (SELECT count(*) AS n FROM whoop_api_requests"
-                " GROUP BY date_trunc('minute', requested_at)) m"
+                " WHERE requested_at >= %(start)s AND requested_at < %(end)s"
+                " GROUP BY date_trunc('minute', requested_at)) m",
+                the_day,
             ).fetchone()[0]
             pending = conn.execute(
                 "SELECT count(*) FROM whoop_webhook_events WHERE planned_at IS NULL"
             ).fetchone()[0]
-            events = conn.execute("SELECT count(*) FROM whoop_webhook_events").fetchone()[0]
+            events = conn.execute(
+                "SELECT count(*) FROM whoop_webhook_events"
+                " WHERE received_at >= %(start)s AND received_at < %(end)s",
+                the_day,
+            ).fetchone()[0]
         report(
-            day,
-            len(athletes),
-            len(playing_teams),
-            spent,
-            per_minute,
-            at_tipoff,
-            received,
-            events,
-            pending,
-            wall,
+            day, len(athletes), len(tipoffs), spent, per_minute, at_tipoff, received, events, pending, wall
         )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -249,17 +251,18 @@ def main() -> int:
     return 0
 
 
-def tipoffs_of_the_day(players, games, day: date) -> dict[int, datetime]:
-    """Each player's tip-off on ``day``: his team's game that day (his team: of his latest game by then)."""
+def tipoffs_in(players, games, start: datetime, end: datetime) -> dict[int, datetime]:
+    """Each player's tip-off in [start, end): his team's game then (his team: of his latest game by
+    then). A US evening slate tips off after midnight UTC, so these are mostly the previous US date's."""
     by_id = {g.nba_game_id: g for g in games}
     tipoffs = {}
     for p in players:
-        played = [by_id[g] for g in p.game_teams if g in by_id and by_id[g].game_date <= day]
+        played = [by_id[g] for g in p.game_teams if g in by_id and by_id[g].tipoff_at < end]
         if not played:
             continue
-        team = p.game_teams[max(played, key=lambda g: g.game_date).nba_game_id]
+        team = p.game_teams[max(played, key=lambda g: g.tipoff_at).nba_game_id]
         for g in games:
-            if g.game_date == day and team in (g.home_team_id, g.away_team_id):
+            if start <= g.tipoff_at < end and team in (g.home_team_id, g.away_team_id):
                 tipoffs[p.person_id] = g.tipoff_at
     return tipoffs
 
@@ -285,11 +288,11 @@ def freshness(conn, simulator, person: int, tipoff: datetime) -> tuple[float, bo
     return age, have == ("SCORED",)
 
 
-def report(day, athletes, teams_playing, spent, peak, at_tipoff, received, events, pending, wall) -> None:
+def report(day, athletes, playing, spent, peak, at_tipoff, received, events, pending, wall) -> None:
     total = sum(spent.values())
     print(
-        f"{athletes} athletes, {day}: {teams_playing // 2} games ({teams_playing} teams);"
-        f" simulated in {wall:.0f} s"
+        f"{athletes} athletes, the UTC day {day} ({playing} of them tip off in it);"
+        f" simulated in {wall:.0f} s, from the first syncs the afternoon before"
     )
     print(f"  requests              {total:6d} of 10,000 ({total / athletes:.1f} per athlete)")
     for kind, n in sorted(spent.items(), key=lambda kv: -kv[1]):
