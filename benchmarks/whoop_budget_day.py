@@ -64,7 +64,7 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-def load_nba_tables(conn, games, players) -> None:
+def load_nba_tables(conn, games, players, before: datetime) -> None:
     """Teams, the games with their tip-offs, and one raw action per player naming his team."""
     team_ids = sorted({t for g in games for t in (g.home_team_id, g.away_team_id)})
     teams = dict(
@@ -79,7 +79,8 @@ def load_nba_tables(conn, games, players) -> None:
             " VALUES (%s, %s, %s, %s, %s, 'final')",
             (g.nba_game_id, teams[g.home_team_id], teams[g.away_team_id], g.game_date, g.tipoff_at),
         )
-    loaded = {g.nba_game_id for g in games}
+    # His latest game before the day: what our NBA tables would hold by then.
+    loaded = {g.nba_game_id for g in games if g.tipoff_at < before}
     for p in players:
         acted = {g: t for g, t in p.game_teams.items() if g in loaded}
         if not acted:
@@ -131,7 +132,7 @@ def main() -> int:
             webhook_url=f"http://127.0.0.1:{port}/api/webhooks/whoop",
         )
         with simulator, psycopg.connect(url, autocommit=True) as conn:
-            load_nba_tables(conn, near, players)
+            load_nba_tables(conn, near, players, clock())
             app = WhoopApp(
                 base_url=simulator.base_url,
                 client_id=CLIENT_ID,
@@ -302,11 +303,13 @@ def report(day, athletes, playing, spent, peak, at_tipoff, received, events, pen
         f"  webhook events        {events:6d} stored ({received} deliveries), {pending} pending at midnight"
     )
     if at_tipoff:
-        ages = [a for a, _ in at_tipoff if a != float("inf")]
+        ages = sorted(a for a, _ in at_tipoff if a != float("inf"))
         fresh = sum(1 for _, ok in at_tipoff if ok)
+        late = sum(1 for a in ages if a > 120)
         print(
             f"  at tip-off ({len(at_tipoff)} athletes): cycle synced median {statistics.median(ages):.0f} min"
-            f" before (max {max(ages):.0f}); latest scored recovery in: {fresh} of {len(at_tipoff)}"
+            f" before, p90 {ages[int(0.9 * (len(ages) - 1))]:.0f}, max {max(ages):.0f}; {late} more than 2 h"
+            f" before; latest scored recovery in: {fresh} of {len(at_tipoff)}"
         )
     naive = athletes * (4 * 24 + 24)
     print(
