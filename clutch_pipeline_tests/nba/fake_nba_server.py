@@ -32,6 +32,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from clutch_pipeline.fault_switches import Fault, FaultSwitches
+
 CDN_ROOT = "/static/json"
 STATS_ROOT = "/stats"
 SCHEDULE_FILE = "scheduleLeagueV2_2.json"
@@ -57,20 +59,6 @@ class ReceivedRequest:
     headers: CaseInsensitiveDict[str]
 
 
-@dataclass
-class _Fault:
-    match: str | None
-    times: int | None  # None: every matching request
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    keep: float | None = None  # truncate: the fraction of the body sent
-    cut_connection: bool = False
-
-    def applies_to(self, target: str) -> bool:
-        return (self.times is None or self.times > 0) and (self.match is None or self.match in target)
-
-
 class FakeNbaServer:
     """Start with ``with FakeNbaServer(folder) as nba:`` (or ``start()`` / ``stop()``)."""
 
@@ -78,7 +66,7 @@ class FakeNbaServer:
         # Request target (CDN path, or stats path with ``?GameID=``) -> body.
         self.files: dict[str, bytes] = {}
         self.requests: list[ReceivedRequest] = []
-        self._faults: list[_Fault] = []
+        self.faults = FaultSwitches()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -131,7 +119,7 @@ class FakeNbaServer:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         """Answer ``status`` (with a small JSON body) to matching requests, ``times`` times or always."""
-        self._add(_Fault(match, times, status=status, headers=dict(headers or {})))
+        self.faults.add(Fault(match, times, status=status, headers=dict(headers or {})))
 
     def rate_limit(
         self, retry_after: float | None = 1, *, match: str | None = None, times: int | None = 1
@@ -142,7 +130,7 @@ class FakeNbaServer:
 
     def slow(self, seconds: float, *, match: str | None = None, times: int | None = None) -> None:
         """Wait ``seconds`` before answering as usual (beyond a client's read timeout: it gives up)."""
-        self._add(_Fault(match, times, delay=seconds))
+        self.faults.add(Fault(match, times, delay=seconds))
 
     def truncate(
         self,
@@ -155,24 +143,10 @@ class FakeNbaServer:
         """Send only the first ``keep`` of the body. By default the body is cut but complete as HTTP
         (its ``Content-Length`` is the cut length: a half-written file); with ``cut_connection`` the
         full length is announced and the connection closes early (a transfer cut off in transit)."""
-        self._add(_Fault(match, times, keep=keep, cut_connection=cut_connection))
+        self.faults.add(Fault(match, times, keep=keep, cut_connection=cut_connection))
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def _add(self, fault: _Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def _take_fault(self, target: str) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.applies_to(target):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
+        self.faults.clear()
 
     # -- what was asked -------------------------------------------------------------------------------
 
@@ -252,7 +226,7 @@ class FakeNbaServer:
         )
         with self._lock:
             self.requests.append(request)
-        fault = self._take_fault(request.target)
+        fault = self.faults.take(request.target)
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)
         if fault is not None and fault.status is not None:

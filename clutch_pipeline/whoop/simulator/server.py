@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from clutch_pipeline.fault_switches import Fault, FaultSwitches
 from clutch_pipeline.whoop.simulator.athletes import SimulatedAthlete
 from clutch_pipeline.whoop.simulator.records import (
     CYCLE,
@@ -107,18 +108,6 @@ class Change:
     record_id: int | str  # a recovery is named by its sleep's UUID
     user_id: int
     at: datetime
-
-
-@dataclass
-class _Fault:
-    match: str | None
-    times: int | None  # None: every matching request
-    status: int | None = None
-    delay: float = 0.0
-    reset_seconds: int | None = None  # a forced 429
-
-    def applies_to(self, target: str) -> bool:
-        return (self.times is None or self.times > 0) and (self.match is None or self.match in target)
 
 
 @dataclass
@@ -276,7 +265,7 @@ class WhoopSimulator:
             self._users[athlete.user_id] = _UserIndex(athlete)
             self._by_person[athlete.person_id] = athlete
         self._limiter = _RateLimiter(per_minute, per_day)
-        self._faults: list[_Fault] = []
+        self.faults = FaultSwitches()
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, _Access] = {}
         self._refresh: dict[str, _Grant] = {}
@@ -357,19 +346,18 @@ class WhoopSimulator:
     def fail(self, match: str | None = None, status: int = 500, times: int | None = 1) -> None:
         """Answer ``status`` to requests whose ``path?query`` contains ``match`` (any when None),
         ``times`` times (None: until ``clear_faults``)."""
-        self._add(_Fault(match, times, status=status))
+        self.faults.add(Fault(match, times, status=status))
 
     def slow(self, match: str | None = None, seconds: float = 1.0, times: int | None = 1) -> None:
         """Answer matching requests only after ``seconds`` of real time (past a client's timeout)."""
-        self._add(_Fault(match, times, delay=seconds))
+        self.faults.add(Fault(match, times, delay=seconds))
 
     def rate_limit(self, times: int | None = 1, reset_seconds: int = 30, match: str | None = None) -> None:
         """Answer 429 (remaining 0, reset ``reset_seconds``, no Retry-After) to matching requests."""
-        self._add(_Fault(match, times, status=429, reset_seconds=reset_seconds))
+        self.faults.add(Fault(match, times, status=429, reset_seconds=reset_seconds))
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self.faults.clear()
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far answers 401 from now on (refresh tokens still work)."""
@@ -397,19 +385,6 @@ class WhoopSimulator:
         """Whether the user has a live grant (tokens were issued, access not revoked): webhooks go to it."""
         with self._lock:
             return user_id in self._authorized
-
-    def _add(self, fault: _Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def _take_fault(self, target: str) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.applies_to(target):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
 
     # -- what was asked -------------------------------------------------------------------------------
 
@@ -550,7 +525,7 @@ class WhoopSimulator:
             access = self._access.get(_bearer(handler.headers.get("Authorization")))
             if access is not None and access.expires_at > now:
                 request.user_id = access.grant.user_id
-        fault = self._take_fault(handler.path)
+        fault = self.faults.take(handler.path)
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)
         if fault is not None and fault.reset_seconds is not None:
