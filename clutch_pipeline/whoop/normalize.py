@@ -273,6 +273,16 @@ class _Fields:
         except ValueError as error:
             self.fail(prefix + key, str(error))
 
+    def interval_record(
+        self, payload: Mapping, end_required: bool
+    ) -> tuple[int, datetime, datetime | None, int, datetime, str, Mapping | None]:
+        """What every cycle, sleep and workout has: user, start and end, offset, version, score."""
+        start, end = self.interval(payload, end_required)
+        user_id = self.integer(payload, "user_id")
+        offset = self.offset(payload, "timezone_offset")
+        state, score = self.score(payload)
+        return user_id, start, end, offset, self.timestamp(payload, "updated_at"), state, score
+
     def interval(self, payload: Mapping, end_required: bool) -> tuple[datetime, datetime | None]:
         start = self.timestamp(payload, "start")
         end = self.timestamp(payload, "end") if end_required else self.optional_timestamp(payload, "end")
@@ -350,11 +360,9 @@ def normalize_cycle(payload: Mapping) -> NormalizedRecord:
     fields = _Fields("cycle", payload)
     cycle_id = str(fields.integer(payload, "id"))
     fields.record_id = cycle_id
-    user_id = fields.integer(payload, "user_id")
-    start, end = fields.interval(payload, end_required=False)
-    offset = fields.offset(payload, "timezone_offset")
-    updated_at = fields.timestamp(payload, "updated_at")
-    state, score = fields.score(payload)
+    user_id, start, end, offset, updated_at, state, score = fields.interval_record(
+        payload, end_required=False
+    )
     readings: tuple[Reading, ...] = ()
     if score is not None:
         out = _Readings(fields, start, end, offset, 1.0, cycle_id)
@@ -374,11 +382,7 @@ def normalize_sleep(payload: Mapping) -> NormalizedRecord:
     sleep_id = fields.uuid(payload, "id")
     fields.record_id = sleep_id
     cycle_id = str(fields.integer(payload, "cycle_id"))
-    user_id = fields.integer(payload, "user_id")
-    start, end = fields.interval(payload, end_required=True)
-    offset = fields.offset(payload, "timezone_offset")
-    updated_at = fields.timestamp(payload, "updated_at")
-    state, score = fields.score(payload)
+    user_id, start, end, offset, updated_at, state, score = fields.interval_record(payload, end_required=True)
     readings: tuple[Reading, ...] = ()
     if score is not None:
         stages = fields.object(score, "stage_summary", "score.")
@@ -423,11 +427,7 @@ def normalize_workout(payload: Mapping) -> NormalizedRecord:
     fields = _Fields("workout", payload)
     workout_id = fields.uuid(payload, "id")
     fields.record_id = workout_id
-    user_id = fields.integer(payload, "user_id")
-    start, end = fields.interval(payload, end_required=True)
-    offset = fields.offset(payload, "timezone_offset")
-    updated_at = fields.timestamp(payload, "updated_at")
-    state, score = fields.score(payload)
+    user_id, start, end, offset, updated_at, state, score = fields.interval_record(payload, end_required=True)
     readings: tuple[Reading, ...] = ()
     if score is not None:
         quality = fields.number(score, "percent_recorded", "score.") / 100

@@ -42,3 +42,21 @@ def add_device(
     )
     (device,) = store.syncable_devices(conn, [nba_person_id])
     return device
+
+
+def consent_through_oauth(
+    conn: psycopg.Connection, app, simulator, person_id: int, clock=None
+) -> store.Device:
+    """The whole OAuth flow for a player already in ``players``: our state, the athlete's consent at
+    the simulated WHOOP, our code exchange. ``conn`` in autocommit mode."""
+    from clutch_pipeline.whoop.budget import utc_now
+    from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
+    from clutch_pipeline_tests.whoop.conftest import authorize_code
+
+    clock = clock or utc_now
+    state = authorization_url(conn, app, person_id, clock()).split("state=")[1]
+    code = authorize_code(simulator, person_id, state=state)
+    with app.open(conn, clock=clock) as session:
+        complete_authorization(conn, app, session, code, state)
+    (device,) = store.syncable_devices(conn, [person_id])
+    return device

@@ -15,18 +15,16 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.assets import whoop_sync
 from clutch_pipeline.whoop.budget import utc_now
-from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
 from clutch_pipeline.whoop.resources import WhoopResource
 from clutch_pipeline.whoop.schedules import whoop_hourly_sync
 from clutch_pipeline.whoop.tokens import cipher_from_settings
-from clutch_pipeline_tests.whoop.athletes import add_player
+from clutch_pipeline_tests.whoop.athletes import add_player, consent_through_oauth
 from clutch_pipeline_tests.whoop.conftest import (
     LEBRON,
     REDIRECT_URI,
     TATUM,
     WHOOP_CLIENT_ID,
     WHOOP_CLIENT_SECRET,
-    authorize_code,
 )
 
 
@@ -49,11 +47,7 @@ def consented(database_url, simulator) -> list[int]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         for person_id in (TATUM, LEBRON):
             add_player(conn, person_id)
-            state = authorization_url(conn, app, person_id, utc_now()).split("state=")[1]
-            with app.open(conn) as session:
-                complete_authorization(
-                    conn, app, session, authorize_code(simulator, person_id, state=state), state
-                )
+            consent_through_oauth(conn, app, simulator, person_id)
     return [TATUM, LEBRON]
 
 

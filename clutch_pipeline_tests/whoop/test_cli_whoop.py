@@ -10,16 +10,14 @@ import pytest
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.budget import utc_now
-from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
-from clutch_pipeline_tests.whoop.athletes import add_player
+from clutch_pipeline_tests.whoop.athletes import add_player, consent_through_oauth
 from clutch_pipeline_tests.whoop.conftest import (
     LEBRON,
     REDIRECT_URI,
     TATUM,
     WHOOP_CLIENT_ID,
     WHOOP_CLIENT_SECRET,
-    authorize_code,
 )
 
 KEY = generate_key()
@@ -55,11 +53,7 @@ def consented(database_url, simulator) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         for person_id in (TATUM, LEBRON):
             add_player(conn, person_id)
-            state = authorization_url(conn, app, person_id, utc_now()).split("state=")[1]
-            with app.open(conn) as session:
-                complete_authorization(
-                    conn, app, session, authorize_code(simulator, person_id, state=state), state
-                )
+            consent_through_oauth(conn, app, simulator, person_id)
 
 
 def clutch(clutch_command, env, *args) -> subprocess.CompletedProcess:

@@ -17,17 +17,16 @@ from clutch_pipeline.service.server import serve_in_background
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.budget import utc_now
-from clutch_pipeline.whoop.consent import authorization_url, complete_authorization, revoke_consent
+from clutch_pipeline.whoop.consent import revoke_consent
 from clutch_pipeline.whoop.sync import by_player, sync_devices
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
-from clutch_pipeline_tests.whoop.athletes import add_player
+from clutch_pipeline_tests.whoop.athletes import add_player, consent_through_oauth
 from clutch_pipeline_tests.whoop.conftest import (
     LEBRON,
     REDIRECT_URI,
     TATUM,
     WHOOP_CLIENT_ID,
     WHOOP_CLIENT_SECRET,
-    authorize_code,
 )
 
 WINDOW = (datetime(2023, 1, 2, tzinfo=UTC), datetime(2023, 1, 16, tzinfo=UTC))
@@ -57,11 +56,7 @@ def autocommit(database_url, app, simulator):
     with psycopg.connect(database_url, autocommit=True) as conn:
         for person_id in (TATUM, LEBRON):
             add_player(conn, person_id)
-            state = authorization_url(conn, app, person_id, utc_now()).split("state=")[1]
-            with app.open(conn) as session:
-                complete_authorization(
-                    conn, app, session, authorize_code(simulator, person_id, state=state), state
-                )
+            consent_through_oauth(conn, app, simulator, person_id)
         with app.open(conn) as session:
             sync_devices(
                 conn, session.api, session.tokens, store.syncable_devices(conn), clock=utc_now, window=WINDOW
@@ -168,9 +163,7 @@ def test_the_revoke_endpoint_needs_an_api_key_and_revokes(database_url, autocomm
 def test_a_new_authorization_after_revocation_starts_clean(autocommit, app, simulator):
     with app.open(autocommit) as session:
         revoke_consent(autocommit, session, TATUM)
-    state = authorization_url(autocommit, app, TATUM, utc_now()).split("state=")[1]
-    with app.open(autocommit) as session:
-        complete_authorization(autocommit, app, session, authorize_code(simulator, TATUM, state=state), state)
+    consent_through_oauth(autocommit, app, simulator, TATUM)
     status = store.consent_status(autocommit, TATUM)
     assert status["consent_granted"] and status["consent_revoked_at"] is None
     assert rows_of(autocommit, TATUM) == {"readings": 0, "raw": 0, "watermarks": 0}

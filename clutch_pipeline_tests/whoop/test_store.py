@@ -11,20 +11,9 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.normalize import normalize
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 from clutch_pipeline_tests.whoop.athletes import add_device, add_player
+from clutch_pipeline_tests.whoop.test_normalize import CYCLE
 
 NOW = datetime(2022, 10, 20, 12, tzinfo=UTC)
-
-CYCLE = {
-    "id": 93845,
-    "user_id": 10129,
-    "created_at": "2022-04-24T11:25:44.774Z",
-    "updated_at": "2022-04-24T14:25:44.774Z",
-    "start": "2022-04-24T02:25:44.774Z",
-    "end": "2022-04-24T10:25:44.774Z",
-    "timezone_offset": "-05:00",
-    "score_state": "SCORED",
-    "score": {"strain": 5.2951527, "kilojoule": 8288.297, "average_heart_rate": 68, "max_heart_rate": 141},
-}
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ import pytest
 from clutch_pipeline.http_retry import RetryPolicy
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
-from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
 from clutch_pipeline.whoop.simulator import simulate_athletes
 from clutch_pipeline.whoop.sync import SyncOptions, by_player, sync_devices
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
-from clutch_pipeline_tests.whoop.athletes import add_player
+from clutch_pipeline_tests.whoop.athletes import add_player, consent_through_oauth
 from clutch_pipeline_tests.whoop.conftest import (
     BROWN,
     LEBRON,
@@ -27,7 +26,6 @@ from clutch_pipeline_tests.whoop.conftest import (
     TATUM,
     WHOOP_CLIENT_ID,
     WHOOP_CLIENT_SECRET,
-    authorize_code,
 )
 
 WINDOW = (datetime(2023, 1, 2, tzinfo=UTC), datetime(2023, 1, 16, tzinfo=UTC))
@@ -76,16 +74,6 @@ def autocommit(database_url):
         yield conn
 
 
-def consent(conn, app, simulator, clock, person_id: int) -> store.Device:
-    """The whole OAuth flow: our state, the athlete's consent at WHOOP, our code exchange."""
-    state = authorization_url(conn, app, person_id, clock()).split("state=")[1]
-    code = authorize_code(simulator, person_id, state=state)
-    with app.open(conn, clock=clock) as session:
-        complete_authorization(conn, app, session, code, state)
-    (device,) = store.syncable_devices(conn, [person_id])
-    return device
-
-
 def sync(conn, app, clock, waits, devices, **kwargs):
     with app.open(conn, clock=clock, sleep=waits) as session:
         return sync_devices(conn, session.api, session.tokens, devices, clock=clock, **kwargs)
@@ -103,7 +91,7 @@ def test_a_window_is_read_page_by_page_with_the_same_bounds(
     long = simulate_athletes(SIM_PLAYERS, SIM_GAMES, date(2022, 12, 1), date(2023, 1, 15))
     simulator = make_whoop_simulator(athletes=long)
     app = make_app(simulator, cipher, waits)
-    device = consent(autocommit, app, simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, simulator, TATUM, whoop_clock)
     (result,) = sync(
         autocommit, app, whoop_clock, waits, [device], window=(WINDOW[0] - timedelta(days=32), WINDOW[1])
     )
@@ -121,7 +109,7 @@ def test_a_first_sync_stores_raw_records_and_readings_of_every_type(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     assert result.status == "success" and result.readings_written > 0
     types = dict(
@@ -136,7 +124,7 @@ def test_syncing_the_same_window_again_changes_nothing(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     before = reading_rows(autocommit)
     (again,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
@@ -146,7 +134,7 @@ def test_syncing_the_same_window_again_changes_nothing(
 
 def test_a_rescored_record_replaces_its_readings(autocommit, whoop_simulator, cipher, whoop_clock, waits):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     athlete = whoop_simulator.athlete(TATUM)
     recovery = next(r for r in athlete.recoveries if r.scorable)
@@ -166,7 +154,7 @@ def test_an_incremental_sync_refetches_pending_records_until_they_are_scored(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     last_sleep = max(whoop_simulator.athlete(TATUM).sleeps, key=lambda s: s.end)
     whoop_clock.set(last_sleep.end + timedelta(minutes=1))  # ended, not yet scored
     options = SyncOptions(first_sync_days=5, overlap=timedelta(hours=1))
@@ -187,7 +175,7 @@ def test_unscorable_records_are_kept_raw_and_counted_without_readings(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     athlete = whoop_simulator.athlete(TATUM)
     sleep = athlete.sleeps[0]
     sleep.scorable = False  # WHOOP could not score this night
@@ -206,7 +194,7 @@ def test_unscorable_records_are_kept_raw_and_counted_without_readings(
 
 def test_the_current_cycle_without_an_end_is_stored(autocommit, whoop_simulator, cipher, whoop_clock, waits):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     whoop_clock.set(datetime(2023, 1, 10, 18, tzinfo=UTC))
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     assert result.status == "success"
@@ -220,7 +208,7 @@ def test_a_429_waits_for_the_reset_whoop_names_then_succeeds(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     whoop_simulator.rate_limit(times=1, reset_seconds=37, match="/v2/cycle")
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     assert result.status == "success" and 37 in waits.seconds
@@ -230,7 +218,7 @@ def test_5xx_answers_and_a_timeout_are_retried_with_backoff(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     whoop_simulator.fail("/v2/activity/sleep", status=503, times=1)
     whoop_simulator.fail("/v2/activity/sleep", status=500, times=1)
     whoop_simulator.slow("/v2/recovery", seconds=1.5, times=1)
@@ -243,8 +231,8 @@ def test_a_device_whose_retries_run_out_is_marked_and_the_others_carry_on(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    tatum = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
-    lebron = consent(autocommit, app, whoop_simulator, whoop_clock, LEBRON)
+    tatum = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
+    lebron = consent_through_oauth(autocommit, app, whoop_simulator, LEBRON, whoop_clock)
     whoop_simulator.fail("/v2/cycle", status=502, times=4)  # Tatum syncs first: all his attempts
     results = sync(autocommit, app, whoop_clock, waits, [tatum, lebron], window=WINDOW)
     assert [r.status for r in results] == ["error", "success"]
@@ -255,7 +243,7 @@ def test_a_device_whose_retries_run_out_is_marked_and_the_others_carry_on(
 
 def test_a_401_refreshes_the_token_once_and_retries(autocommit, whoop_simulator, cipher, whoop_clock, waits):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     tokens_before = whoop_simulator.token_requests
     whoop_simulator.expire_access_tokens()
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
@@ -267,7 +255,7 @@ def test_an_access_token_near_expiry_is_refreshed_before_use_and_the_rotated_pai
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     before = store.stored_tokens(autocommit, device.device_id)
     whoop_clock.advance(minutes=58)  # two minutes left: inside the five-minute margin
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
@@ -284,7 +272,7 @@ def test_invalid_grant_marks_the_device_for_reauthorization_without_retrying(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     whoop_simulator.revoke_refresh_tokens()
     whoop_simulator.expire_access_tokens()
     tokens_before = whoop_simulator.token_requests
@@ -299,7 +287,7 @@ def test_no_request_is_made_for_a_player_without_consent(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     lebron_user = whoop_simulator.athlete(LEBRON).user_id
     sync(autocommit, app, whoop_clock, waits, store.syncable_devices(autocommit), window=WINDOW)
     assert whoop_simulator.count(user_id=lebron_user) == 0
@@ -309,7 +297,7 @@ def test_named_records_are_fetched_by_id_and_a_recovery_through_its_sleeps_cycle
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     recovery = next(r for r in whoop_simulator.athlete(TATUM).recoveries if r.scorable)
     refs = by_player([f"{TATUM}:recovery:{recovery.record_id}"])
     (result,) = sync(autocommit, app, whoop_clock, waits, [device], records=refs)
@@ -327,7 +315,7 @@ def test_every_request_is_counted_in_the_shared_budget(
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     logged = autocommit.execute("SELECT count(*) FROM whoop_api_requests").fetchone()[0]
     sent = whoop_simulator.count() - whoop_simulator.count("/oauth/oauth2/auth")  # the browser's, not ours
@@ -339,7 +327,7 @@ def test_no_token_appears_in_the_logs_or_the_database(
 ):
     caplog.set_level(logging.DEBUG)
     app = make_app(whoop_simulator, cipher, waits)
-    device = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
     whoop_simulator.expire_access_tokens()
     sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
     stored = store.stored_tokens(autocommit, device.device_id)
@@ -376,7 +364,7 @@ def test_two_processes_refreshing_at_once_make_exactly_one_token_call(
     simulator = make_whoop_simulator(token_delay_seconds=1.0)
     keys = [generate_key()]
     app = make_app(simulator, TokenCipher(keys), waits, timeout=(1.0, 10.0))
-    device = consent(autocommit, app, simulator, whoop_clock, TATUM)
+    device = consent_through_oauth(autocommit, app, simulator, TATUM, whoop_clock)
     whoop_clock.advance(minutes=59)
     tokens_before = simulator.token_requests
     context = multiprocessing.get_context("spawn")
@@ -408,8 +396,8 @@ def test_a_planned_collection_sync_fetches_that_collection_only_and_moves_its_wa
     autocommit, whoop_simulator, cipher, whoop_clock, waits
 ):
     app = make_app(whoop_simulator, cipher, waits)
-    tatum = consent(autocommit, app, whoop_simulator, whoop_clock, TATUM)
-    lebron = consent(autocommit, app, whoop_simulator, whoop_clock, LEBRON)
+    tatum = consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
+    lebron = consent_through_oauth(autocommit, app, whoop_simulator, LEBRON, whoop_clock)
     before = whoop_simulator.count("/developer/v2/")
     results = sync(autocommit, app, whoop_clock, waits, [tatum, lebron], collections={TATUM: ["cycle"]})
     assert [r.nba_person_id for r in results] == [TATUM]

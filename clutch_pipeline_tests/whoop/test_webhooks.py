@@ -120,12 +120,10 @@ def test_a_rescore_at_whoop_reaches_the_readings_through_webhook_sensor_and_run(
     """End to end: the simulator signs and sends, the service stores, the sensor asks, the run fetches."""
     from clutch_pipeline.definitions import defs
     from clutch_pipeline.settings import load_settings
-    from clutch_pipeline.whoop.consent import authorization_url, complete_authorization
     from clutch_pipeline.whoop.resources import WhoopResource
     from clutch_pipeline.whoop.tokens import cipher_from_settings
-    from clutch_pipeline_tests.whoop.athletes import add_player
+    from clutch_pipeline_tests.whoop.athletes import add_player, consent_through_oauth
     from clutch_pipeline_tests.whoop.conftest import REDIRECT_URI, TATUM, WHOOP_CLIENT_ID, WHOOP_CLIENT_SECRET
-    from clutch_pipeline_tests.whoop.conftest import authorize_code as code_for
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,9 +140,7 @@ def test_a_rescore_at_whoop_reaches_the_readings_through_webhook_sensor_and_run(
     with serve_in_background(lambda _: create_app(config), port=port):
         with psycopg.connect(database_url, autocommit=True) as conn:
             add_player(conn, TATUM)
-            state = authorization_url(conn, app, TATUM, whoop_clock()).split("state=")[1]
-            with app.open(conn, clock=whoop_clock) as session:
-                complete_authorization(conn, app, session, code_for(simulator, TATUM, state=state), state)
+            consent_through_oauth(conn, app, simulator, TATUM, whoop_clock)
         athlete = simulator.athlete(TATUM)
         recovery = next(r for r in athlete.recoveries if r.scorable)
         whoop_clock.advance(minutes=1)
