@@ -19,6 +19,45 @@ from clutch_pipeline.settings import describe_settings, load_settings, process_e
 console = Console(highlight=False, soft_wrap=True)
 
 
+def _migrated_database_url() -> str:
+    """The application database's URL, with pending migrations applied (a no-op when there are none):
+    every command that reads or writes tables starts here."""
+    from clutch_pipeline.db.connection import resolve_database_urls
+    from clutch_pipeline.db.migrations import upgrade
+
+    url = resolve_database_urls(load_settings()).app
+    upgrade(url)
+    return url
+
+
+def _whoop_app():
+    """Our WHOOP app from the settings, or a clear error when its credentials are not set."""
+    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
+
+    try:
+        return WhoopApp.from_settings(load_settings())
+    except WhoopNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _run_one_step(instance, step, launched_by: str, doing: str, done: str) -> None:
+    """Run a step of one Dagster run on the instance in use, print its materializations, and exit 1
+    when it failed."""
+    from clutch_pipeline.definitions import defs
+    from clutch_pipeline.jobs import run_step
+
+    console.print(f"{step.title}: one run")
+    with console.status(doing):
+        report = run_step(defs, instance, step, launched_by=launched_by)
+    for asset, metadata in report.materialized.items():
+        facts = ", ".join(f"{k}={v}" for k, v in metadata.items() if isinstance(v, int | float | str))
+        console.print(f"  {asset}: {facts}")
+    if not report.success:
+        console.print(f"{done} FAILED after {report.seconds:.1f} s (run {report.run_id}): {report.error}")
+        sys.exit(1)
+    console.print(f"{done} finished in {report.seconds:.1f} s (run {report.run_id}).")
+
+
 @click.group()
 @click.version_option(package_name="clutch-pipeline")
 def main() -> None:
@@ -177,9 +216,8 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     """
     from clutch_pipeline.db.connection import connect
     from clutch_pipeline.db.migrations import upgrade
-    from clutch_pipeline.definitions import defs
     from clutch_pipeline.http_retry import HttpGaveUp
-    from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step
+    from clutch_pipeline.jobs import MainJobStep, prepare_instance
     from clutch_pipeline.nba.backfill import (
         BackfillError,
         archive_season_games,
@@ -223,16 +261,7 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
         partitions_def_name=nba_games.name,
         partition_keys=lambda: games,
     )
-    console.print(f"{step.title}: one run")
-    with console.status("loading"):
-        report = run_step(defs, instance, step, launched_by="clutch nba backfill")
-    for asset, metadata in report.materialized.items():
-        facts = ", ".join(f"{k}={v}" for k, v in metadata.items() if isinstance(v, int | float | str))
-        console.print(f"  {asset}: {facts}")
-    if not report.success:
-        console.print(f"backfill FAILED after {report.seconds:.1f} s (run {report.run_id}): {report.error}")
-        sys.exit(1)
-    console.print(f"backfill of {season} finished in {report.seconds:.1f} s (run {report.run_id}).")
+    _run_one_step(instance, step, "clutch nba backfill", "loading", f"backfill of {season}")
 
 
 @main.command()
@@ -244,21 +273,13 @@ def serve(host: str, port: int) -> None:
 
     import uvicorn
 
-    from clutch_pipeline.db.connection import resolve_database_urls
-    from clutch_pipeline.db.migrations import upgrade
     from clutch_pipeline.service.app import ServiceConfig, create_app
-    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
 
     settings = load_settings()
-    urls = resolve_database_urls(settings)
-    upgrade(urls.app)
-    try:
-        whoop = WhoopApp.from_settings(settings)
-    except WhoopNotConfigured as exc:
-        raise click.ClickException(str(exc)) from exc
+    url, whoop = _migrated_database_url(), _whoop_app()
     app = create_app(
         ServiceConfig(
-            database_url=urls.app,
+            database_url=url,
             whoop=whoop,
             api_keys=settings.api_keys,
             webhook_tolerance=timedelta(seconds=settings.whoop_webhook_tolerance_seconds),
@@ -285,21 +306,16 @@ def whoop() -> None:
 @click.option("--player", "nba_person_id", required=True, type=int, help="The athlete's NBA person id.")
 def whoop_authorize_url(nba_person_id: int) -> None:
     """Print WHOOP's authorization URL for an athlete (single-use state, valid 15 minutes)."""
-    from clutch_pipeline.db.connection import connect, resolve_database_urls
-    from clutch_pipeline.db.migrations import upgrade
-    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
+    from clutch_pipeline.db.connection import connect
     from clutch_pipeline.whoop.budget import utc_now
     from clutch_pipeline.whoop.consent import authorization_url
     from clutch_pipeline.whoop.store import UnknownPlayer
 
-    settings = load_settings()
-    url = resolve_database_urls(settings).app
-    upgrade(url)
+    url, app = _migrated_database_url(), _whoop_app()
     try:
-        app = WhoopApp.from_settings(settings)
         with connect(url) as conn:
             click.echo(authorization_url(conn, app, nba_person_id, utc_now()))
-    except (WhoopNotConfigured, UnknownPlayer) as exc:
+    except UnknownPlayer as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -313,8 +329,7 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
     """Sync consented WHOOP devices in ONE Dagster run: the days --since..--until for any period, or
     without --since each device incrementally from its watermark, as the hourly schedule does."""
     from clutch_pipeline.db.migrations import upgrade
-    from clutch_pipeline.definitions import defs
-    from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step, whoop_day_range
+    from clutch_pipeline.jobs import MainJobStep, prepare_instance, whoop_day_range
 
     instance, urls = prepare_instance(load_settings())
     upgrade(urls.app)
@@ -330,16 +345,7 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
         run_config={"ops": {"whoop_sync": {"config": config}}},
         partition_range=lambda: days,
     )
-    console.print(f"{step.title}: one run")
-    with console.status("syncing"):
-        report = run_step(defs, instance, step, launched_by="clutch whoop sync")
-    for asset, metadata in report.materialized.items():
-        facts = ", ".join(f"{k}={v}" for k, v in metadata.items() if isinstance(v, int | float | str))
-        console.print(f"  {asset}: {facts}")
-    if not report.success:
-        console.print(f"sync FAILED after {report.seconds:.1f} s (run {report.run_id}): {report.error}")
-        sys.exit(1)
-    console.print(f"sync finished in {report.seconds:.1f} s (run {report.run_id}).")
+    _run_one_step(instance, step, "clutch whoop sync", "syncing", "sync")
 
 
 @whoop.command("revoke")
@@ -348,18 +354,10 @@ def whoop_revoke(nba_person_id: int) -> None:
     """Withdraw an athlete's consent: tell WHOOP (DELETE /v2/user/access, best effort), delete every
     wearables row of his, keep his device row as the record (revoked, no tokens). Nothing is synced for
     him afterwards; a new authorization starts clean."""
-    from clutch_pipeline.db.connection import connect, resolve_database_urls
-    from clutch_pipeline.db.migrations import upgrade
-    from clutch_pipeline.whoop.app import WhoopApp, WhoopNotConfigured
+    from clutch_pipeline.db.connection import connect
     from clutch_pipeline.whoop.consent import revoke_consent
 
-    settings = load_settings()
-    url = resolve_database_urls(settings).app
-    upgrade(url)
-    try:
-        app = WhoopApp.from_settings(settings)
-    except WhoopNotConfigured as exc:
-        raise click.ClickException(str(exc)) from exc
+    url, app = _migrated_database_url(), _whoop_app()
     with connect(url, autocommit=True) as conn, app.open(conn) as session:
         revoked = revoke_consent(conn, session, nba_person_id)
     if revoked is None:
@@ -437,16 +435,13 @@ def keys_rotate() -> None:
 
     Afterwards the older keys can be dropped from CLUTCH_TOKEN_KEYS. Safe to run twice.
     """
-    from clutch_pipeline.db.connection import connect, resolve_database_urls
-    from clutch_pipeline.db.migrations import upgrade
+    from clutch_pipeline.db.connection import connect
     from clutch_pipeline.whoop.tokens import TokenKeyError, cipher_from_settings, rotate_stored_tokens
 
-    settings = load_settings()
-    url = resolve_database_urls(settings).app
-    upgrade(url)
+    url = _migrated_database_url()
     try:
         with connect(url) as conn:
-            devices = rotate_stored_tokens(conn, cipher_from_settings(settings))
+            devices = rotate_stored_tokens(conn, cipher_from_settings(load_settings()))
     except TokenKeyError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"re-encrypted the tokens of {devices} device(s) with the newest key")
