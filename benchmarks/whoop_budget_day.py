@@ -48,7 +48,7 @@ from clutch_pipeline.whoop.sync import SyncOptions, by_player, collections_by_pl
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from whoop_sync import SHARED, month_of_games  # the same athletes and schedule
+from whoop_sync import SHARED, consent_all, month_of_games  # the same athletes and schedule
 
 CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
 
@@ -141,24 +141,7 @@ def main() -> int:
                 cipher=cipher,
                 retry=RetryPolicy(attempts=3, base_seconds=1.0, sleep=clock.sleep),
             )
-            for athlete in athletes:
-                player = conn.execute(
-                    "INSERT INTO players (nba_person_id, full_name) VALUES (%s, %s)"
-                    " ON CONFLICT (nba_person_id) DO UPDATE SET full_name = EXCLUDED.full_name"
-                    " RETURNING player_id",
-                    (athlete.person_id, athlete.last_name),
-                ).fetchone()[0]
-                grant = simulator.issue_tokens(athlete.person_id)
-                store.save_authorization(
-                    conn,
-                    player,
-                    str(athlete.user_id),
-                    cipher.encrypt(grant["access_token"]),
-                    cipher.encrypt(grant["refresh_token"]),
-                    clock() + timedelta(seconds=grant["expires_in"]),
-                    grant["scope"],
-                    clock(),
-                )
+            consent_all(conn, simulator, athletes, cipher, clock())
             # The evening before: every athlete's first sync, at WHOOP's limits (the budget waits on the
             # simulated clock), so the day starts in a steady state. Not counted.
             options = SyncOptions(first_sync_days=3)
