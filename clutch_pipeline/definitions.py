@@ -27,7 +27,7 @@ from clutch_pipeline.alerts.sensors import alert_on_run_failure
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
-from clutch_pipeline.db.retention import apply_wearables_retention, wearables_retention_daily
+from clutch_pipeline.db.schedules import apply_wearables_retention, wearables_retention_daily
 from clutch_pipeline.jobs import JOBS
 from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals

@@ -1,5 +1,6 @@
-"""Retention: every day, wearables rows older than their device's ``data_retention_days`` are deleted,
-with the values derived from them, walking the one list of wearables data in ``db/store.py``."""
+"""Wearables retention, as a daily schedule: rows older than their device's ``data_retention_days`` are
+deleted every day, with the values derived from them, walking the one list of wearables data in
+``db/store.py``. (The op and its job are the schedule's target; the work is ``delete_expired_wearables``.)"""
 
 from datetime import UTC, datetime
 
