@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from clutch_pipeline.db.resources import PostgresResource
-from clutch_pipeline.db.retention import apply_wearables_retention
+from clutch_pipeline.db.schedules import apply_wearables_retention
 from clutch_pipeline.db.store import WEARABLES_DATA
 from clutch_pipeline.service.app import ServiceConfig, create_app
 from clutch_pipeline.service.server import serve_in_background
