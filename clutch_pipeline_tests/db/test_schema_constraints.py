@@ -248,3 +248,69 @@ def test_deleting_a_player_removes_their_wearables_rows(conn):
     for table in ("wearables_devices", "wearables_raw_records", "wearables_readings"):
         query = psycopg.sql.SQL("SELECT count(*) FROM {}").format(psycopg.sql.Identifier(table))
         assert conn.execute(query).fetchone()[0] == 0, table
+
+
+def _raw_action(conn, nba_game_id: str, action_key: int = 1) -> None:
+    conn.execute(
+        """INSERT INTO nba_raw_actions (nba_game_id, source, action_key, action_order, payload)
+           VALUES (%s, 'v3', %s, 0, '{}')""",
+        (nba_game_id, action_key),
+    )
+
+
+def _raw_action_count(conn) -> int:
+    return conn.execute("SELECT count(*) FROM nba_raw_actions").fetchone()[0]
+
+
+def test_a_raw_action_of_an_unknown_game_is_rejected(conn):
+    _game(conn, "0022200001")
+
+    with pytest.raises(ForeignKeyViolation, match="0022200002"):
+        _raw_action(conn, "0022200002")
+
+
+def test_a_copy_of_raw_actions_naming_one_unknown_game_is_rejected_whole(conn):
+    _game(conn, "0022200001")
+
+    with (
+        pytest.raises(ForeignKeyViolation, match="0022200002"),
+        conn.cursor().copy(
+            "COPY nba_raw_actions (nba_game_id, source, action_key, action_order, payload) FROM STDIN"
+        ) as copy,
+    ):
+        copy.write_row(("0022200001", "v3", 1, 0, "{}"))
+        copy.write_row(("0022200002", "v3", 1, 0, "{}"))
+
+
+def test_moving_a_raw_action_to_an_unknown_game_is_rejected(conn):
+    _game(conn, "0022200001")
+    _raw_action(conn, "0022200001")
+
+    with pytest.raises(ForeignKeyViolation):
+        conn.execute("UPDATE nba_raw_actions SET nba_game_id = '0022200009'")
+
+
+def test_deleting_a_game_removes_its_raw_actions(conn):
+    _game(conn, "0022200001")
+    _raw_action(conn, "0022200001", 1)
+    _raw_action(conn, "0022200001", 2)
+
+    conn.execute("DELETE FROM games WHERE nba_game_id = '0022200001'")
+
+    assert _raw_action_count(conn) == 0
+
+
+def test_a_game_id_that_raw_actions_name_cannot_change(conn):
+    _game(conn, "0022200001")
+    _raw_action(conn, "0022200001")
+
+    with pytest.raises(ForeignKeyViolation, match="0022200001"):
+        conn.execute("UPDATE games SET nba_game_id = '0022200009'")
+
+
+def test_a_game_without_raw_actions_can_change_its_id(conn):
+    _game(conn, "0022200001")
+
+    conn.execute("UPDATE games SET nba_game_id = '0022200009'")
+
+    assert conn.execute("SELECT nba_game_id FROM games").fetchone()[0] == "0022200009"
