@@ -44,7 +44,15 @@ from clutch_pipeline.nba.parse import (
     parse_play_by_play,
 )
 from clutch_pipeline.nba.schedule import ScheduledGame, season_of
-from clutch_pipeline.nba.shots import Shot, ShotModel, shot_family, shot_from_action
+from clutch_pipeline.nba.shots import (
+    Shot,
+    ShotCounts,
+    ShotModel,
+    add_counts,
+    count_shots,
+    shot_family,
+    shot_from_action,
+)
 from clutch_pipeline.nba.times import EventTime, estimate_event_times, exact_anchors, wall_clock_anchors
 
 BATCH_GAMES = 100
@@ -262,7 +270,7 @@ class _Derived:
     teams: dict[int, str | None]
     players: dict[int, str]
     unresolved_assists: int
-    shots: list[Shot]  # every field goal of the game, for the season's shot model
+    shot_counts: ShotCounts  # every field goal of the game, counted for the season's shot model
     free_throws: tuple[int, int]  # made, attempted
 
     @classmethod
@@ -278,7 +286,9 @@ class _Derived:
             teams=teams,
             players=players,
             unresolved_assists=len(clutch.unresolved_assists),
-            shots=[shot for a in actions if a.kind == "field_goal" and (shot := shot_from_action(a))],
+            shot_counts=count_shots(
+                shot for a in actions if a.kind == "field_goal" and (shot := shot_from_action(a))
+            ),
             free_throws=(
                 sum(1 for a in actions if a.kind == "free_throw" and a.made),
                 sum(1 for a in actions if a.kind == "free_throw"),
@@ -607,12 +617,23 @@ def _write_raw(conn, loaded: list[_Prepared], report: LoadReport) -> None:
 def _fit_shot_model(conn, season: str, in_run: Sequence[_Derived]) -> ShotModel | None:
     """Fit on every loaded shot of the season: this run's from memory, the other games' from raw (not
     read at all when this run holds every loaded game of the season, as a season backfill does)."""
-    shots = [shot for item in in_run for shot in item.shots]
+    counts: ShotCounts = {}
+    for item in in_run:
+        add_counts(counts, item.shot_counts)
     made = sum(item.free_throws[0] for item in in_run)
     attempted = sum(item.free_throws[1] for item in in_run)
     exclude = sorted({item.game_id for item in in_run})
     if not store.loaded_games_outside(conn, season, exclude):
-        return ShotModel.fit(shots, made, attempted) if shots else None
+        return ShotModel.from_counts(counts, made, attempted) if counts else None
+    count_shots(_stored_shots(conn, season, exclude), into=counts)
+    stored_made, stored_attempted = store.season_free_throws(conn, season, exclude)
+    if not counts:
+        return None
+    return ShotModel.from_counts(counts, made + stored_made, attempted + stored_attempted)
+
+
+def _stored_shots(conn, season: str, exclude: Sequence[str]) -> Iterator[Shot]:
+    """The season's field goals in the raw table, but for the games in ``exclude``."""
     for (
         source,
         action_type,
@@ -626,25 +647,19 @@ def _fit_shot_model(conn, season: str, in_run: Sequence[_Derived]) -> ShotModel 
         result,
     ) in store.season_field_goals(conn, season, exclude):
         value = int(value or 0) or (3 if (action_type == "3pt" or "3PT" in (description or "")) else 2)
-        shots.append(
-            Shot(
-                value=value,
-                distance_feet=float(distance) if distance not in (None, "") else None,
-                x=float(x) if x not in (None, "") else None,
-                y=float(y) if y not in (None, "") else None,
-                # As shot_from_action reads a parsed action: v3 names the whole shot in subType.
-                family=(
-                    shot_family(sub_type)
-                    if source != SOURCE_CDN and sub_type
-                    else shot_family(sub_type or "", description or "", player)
-                ),
-                made=result == "Made" if source == SOURCE_CDN else action_type == "Made Shot",
-            )
+        yield Shot(
+            value=value,
+            distance_feet=float(distance) if distance not in (None, "") else None,
+            x=float(x) if x not in (None, "") else None,
+            y=float(y) if y not in (None, "") else None,
+            # As shot_from_action reads a parsed action: v3 names the whole shot in subType.
+            family=(
+                shot_family(sub_type)
+                if source != SOURCE_CDN and sub_type
+                else shot_family(sub_type or "", description or "", player)
+            ),
+            made=result == "Made" if source == SOURCE_CDN else action_type == "Made Shot",
         )
-    stored_made, stored_attempted = store.season_free_throws(conn, season, exclude)
-    if not shots:
-        return None
-    return ShotModel.fit(shots, made + stored_made, attempted + stored_attempted)
 
 
 def season_shot_model(
@@ -664,14 +679,14 @@ def season_shot_model(
 
 
 def _write_clutch(connection: ConnectionFactory, derived: list[_Derived], report: LoadReport) -> None:
-    """Clutch rows of every derived game, with expected points from its season's shot model."""
+    """Clutch rows of every derived game, with expected points from its season's shot model: one
+    transaction, so the clutch tables show all of a run's games or none of them."""
     models: dict[str, ShotModel | None] = {}
     with connection() as conn:
         for season in sorted({season_of(d.game_id) for d in derived}):
             in_run = [d for d in derived if season_of(d.game_id) == season]
             models[season] = season_shot_model(conn, season, report, in_run)
-    for batch in _batches(derived, BATCH_GAMES):
-        with connection() as conn:
+        for batch in _batches(derived, BATCH_GAMES):
             team_ids, player_ids = _upsert_people(conn, batch)
             known = store.games_by_id(conn, [d.game_id for d in batch])
             situations: list[tuple] = []

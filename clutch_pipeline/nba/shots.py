@@ -246,6 +246,34 @@ def shot_zone(shot: Shot) -> str | None:
     return "mid_range" if distance >= PAINT_FARTHEST_FEET else None
 
 
+# (zone, family, value) -> [attempts, makes]: all the fit needs of a set of shots, and small.
+ShotCounts = dict[tuple[str | None, str, int], list[int]]
+
+
+def count_shots(shots: Iterable[Shot], into: ShotCounts | None = None) -> ShotCounts:
+    """The shots' attempts and makes per (zone, family, value), added to ``into`` when given."""
+    counts: ShotCounts = {} if into is None else into
+    for shot in shots:
+        key = (shot_zone(shot), shot.family, shot.value)
+        tally = counts.get(key)
+        if tally is None:
+            tally = counts[key] = [0, 0]
+        tally[0] += 1
+        tally[1] += shot.made
+    return counts
+
+
+def add_counts(total: ShotCounts, counts: ShotCounts) -> ShotCounts:
+    """Add ``counts`` into ``total`` (returned)."""
+    for key, (attempts, makes) in counts.items():
+        tally = total.get(key)
+        if tally is None:
+            tally = total[key] = [0, 0]
+        tally[0] += attempts
+        tally[1] += makes
+    return total
+
+
 @dataclass(frozen=True, slots=True)
 class Cell:
     attempts: int
@@ -285,16 +313,22 @@ class ShotModel:
         prior_strength: float = PRIOR_STRENGTH,
     ) -> ShotModel:
         """Fit on all of a season's field goals (not only clutch ones) and its free-throw totals."""
+        return cls.from_counts(
+            count_shots(shots), free_throws_made, free_throws_attempted, prior_strength=prior_strength
+        )
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: ShotCounts,
+        free_throws_made: int,
+        free_throws_attempted: int,
+        *,
+        prior_strength: float = PRIOR_STRENGTH,
+    ) -> ShotModel:
+        """``fit`` from the shots' counts (``count_shots``), which games counted apart can add up."""
         if free_throws_attempted <= 0 or not 0 <= free_throws_made <= free_throws_attempted:
             raise ValueError(f"free throws {free_throws_made}/{free_throws_attempted} are not a rate")
-        counts: dict[tuple[str | None, str, int], list[int]] = {}
-        for shot in shots:
-            key = (shot_zone(shot), shot.family, shot.value)
-            tally = counts.get(key)
-            if tally is None:
-                tally = counts[key] = [0, 0]
-            tally[0] += 1
-            tally[1] += shot.made
         value_tally = {2: [0, 0], 3: [0, 0]}
         zone_tally: dict[str, list[int]] = {}
         cell_tally: dict[tuple[str, str], list[int]] = {}

@@ -15,6 +15,8 @@ from clutch_pipeline.nba.shots import (
     ROW_COLUMNS,
     Shot,
     ShotModel,
+    add_counts,
+    count_shots,
     shot_family,
     shot_from_action,
     shot_zone,
@@ -193,6 +195,15 @@ def test_rows_without_a_free_throw_row_or_with_an_unknown_zone_are_refused(model
         ShotModel.from_rows([r for r in rows if r[0] != "free_throw"])
     with pytest.raises(ValueError, match="unknown zone"):
         ShotModel.from_rows([*rows, ("downtown", "jump_shot", 1, 1, 1.0)])
+
+
+def test_counts_of_games_counted_apart_add_up_to_the_same_model(model):
+    first = count_shots(shots(98, 49, family="layup", **RIM))
+    second = count_shots(shots(2, 2, family="dunk", **RIM) + shots(2, 1, **CORNER))
+
+    together = ShotModel.from_counts(add_counts(first, second), 78, 100, prior_strength=20)
+
+    assert together == model
 
 
 def test_fitting_needs_shots_and_a_free_throw_rate():
