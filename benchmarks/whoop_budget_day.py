@@ -19,7 +19,6 @@ received, fetched and still pending at midnight. Beside it, the naive hourly pol
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import statistics
 import sys
@@ -65,7 +64,8 @@ class Clock:
 
 
 def load_nba_tables(conn, games, players, before: datetime) -> None:
-    """Teams, the games with their tip-offs, and one raw action per player naming his team."""
+    """Teams, the games with their tip-offs, and each player's latest game before ``before`` with his
+    team in it (``nba_game_players``, as the NBA load records it)."""
     team_ids = sorted({t for g in games for t in (g.home_team_id, g.away_team_id)})
     teams = dict(
         conn.execute(
@@ -87,9 +87,14 @@ def load_nba_tables(conn, games, players, before: datetime) -> None:
             continue
         game_id, team = max(acted.items())
         conn.execute(
-            "INSERT INTO nba_raw_actions (nba_game_id, source, action_key, action_order, payload)"
-            " VALUES (%s, 'v3', %s, 0, %s)",
-            (game_id, p.person_id, json.dumps({"personId": p.person_id, "teamId": team})),
+            "INSERT INTO players (nba_person_id, full_name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (p.person_id, str(p.person_id)),
+        )
+        conn.execute(
+            """INSERT INTO nba_game_players (game_id, player_id, team_id)
+               SELECT g.game_id, pl.player_id, %s FROM games g, players pl
+               WHERE g.nba_game_id = %s AND pl.nba_person_id = %s""",
+            (teams[team], game_id, p.person_id),
         )
 
 

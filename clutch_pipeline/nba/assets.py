@@ -51,8 +51,9 @@ def _listed(items: list[str]) -> str:
             description=(
                 "Every play-by-play action of a game as its source sent it (nba_raw_actions, JSONB keyed by "
                 "game, source and the source's action key), read from a local archive, the NBA CDN or "
-                "stats.nba.com v3. Upserts the teams, players and games it names; records each game's load "
-                "in nba_game_loads. Unchanged games are skipped unless `force`."
+                "stats.nba.com v3. Upserts the teams, players and games it names, and who played for which "
+                "team (nba_game_players); records each game's load in nba_game_loads. Unchanged games are "
+                "skipped unless `force`."
             ),
         ),
         dg.AssetSpec(

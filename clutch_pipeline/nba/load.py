@@ -1,4 +1,5 @@
-"""Loading games: parse, keep raw, upsert teams/players/games, derive clutch rows, record load status.
+"""Loading games: parse, keep raw, upsert teams/players/games and who played, derive clutch rows, record
+load status.
 
 A bad game (malformed, truncated, unreadable) is recorded in ``nba_game_loads`` with its error and the
 others load; each batch of good games is written in one transaction, so nothing is half-written.
@@ -18,7 +19,7 @@ import os
 import signal
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -136,6 +137,7 @@ class _Parsed:
     times: list[EventTime] | None = None
     teams: dict[int, str | None] = field(default_factory=dict)  # team id -> tricode, from the actions
     players: dict[int, str] = field(default_factory=dict)  # person id -> name
+    player_teams: dict[int, int] = field(default_factory=dict)  # person id -> team id in this game
 
     def derive(self) -> None:
         self.clutch = detect_clutch(self.pbp.actions)
@@ -238,14 +240,16 @@ def _parse(game: GameInput, game_date: date | None, *, derive: bool) -> _Parsed:
     if home_team_id(pbp.actions) is None:
         raise MalformedPlayByPlay(game.game_id, "no action names the home team")
     parsed = _Parsed(game, pbp, game_date)
-    parsed.teams, parsed.players = _people(pbp)
+    parsed.teams, parsed.players, parsed.player_teams = _people(pbp)
     if derive:
         parsed.derive()
     return parsed
 
 
-def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str]]:
-    """Teams (id -> tricode) and players (id -> name) the game's actions name."""
+def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str], dict[int, int]]:
+    """Teams (id -> tricode) and players (id -> name) the game's actions name, and each player's team
+    in the game: the one he acted for most (the lower id on a tie), as 011_nba_game_players.sql reads
+    it from stored raw actions."""
     teams: dict[int, str | None] = {}
     for raw in pbp.raw_actions:
         if raw.get("teamId"):
@@ -255,7 +259,13 @@ def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str]]
     for action in pbp.actions:
         if action.kind in _PLAYER_KINDS and action.person_id and action.team_id and not action.is_team_action:
             players.setdefault(action.person_id, action.player_name or str(action.person_id))
-    return teams, players
+    acted: Counter[tuple[int, int]] = Counter(
+        (a.person_id, a.team_id) for a in pbp.actions if a.person_id in players and a.team_id
+    )
+    player_teams: dict[int, int] = {}
+    for (person, team), _ in sorted(acted.items(), key=lambda item: (-item[1], item[0][1])):
+        player_teams.setdefault(person, team)
+    return teams, players, player_teams
 
 
 @dataclass
@@ -393,6 +403,7 @@ class _Prepared:
     game_row: store.GameRow | None = None
     teams: dict[int, str | None] = field(default_factory=dict)
     players: dict[int, str] = field(default_factory=dict)
+    player_teams: dict[int, int] = field(default_factory=dict)
     raw_rows: bytes = b""  # COPY rows of nba_raw_actions
     derived: _Derived | None = None
 
@@ -421,6 +432,7 @@ def _prepare(item: tuple[GameInput, date | None, bool, bool]) -> _Prepared:
         game_row=game_row,
         teams=parsed.teams,
         players=parsed.players,
+        player_teams=parsed.player_teams,
         raw_rows=store.raw_action_rows(
             game.game_id, pbp.source, [a.action_key for a in pbp.actions], pbp.raw_actions, texts
         ),
@@ -595,10 +607,19 @@ def _write_raw(conn, loaded: list[_Prepared], report: LoadReport) -> None:
     """Raw actions, teams, players, games and load status of one batch of prepared games."""
     if not loaded:
         return
-    team_ids, _ = _upsert_people(conn, loaded)
-    store.upsert_games(conn, [p.game_row for p in loaded], team_ids)
+    team_ids, player_ids = _upsert_people(conn, loaded)
+    game_ids = store.upsert_games(conn, [p.game_row for p in loaded], team_ids)
     report.actions += store.replace_raw_action_rows(
         conn, [(p.game.game_id, p.source) for p in loaded], (p.raw_rows for p in loaded)
+    )
+    store.replace_game_players(
+        conn,
+        [game_ids[p.game.game_id] for p in loaded],
+        [
+            (game_ids[p.game.game_id], player_ids[person], team_ids[team])
+            for p in loaded
+            for person, team in p.player_teams.items()
+        ],
     )
     for item in loaded:
         report.loaded.append(item.game.game_id)

@@ -87,6 +87,19 @@ def upsert_players(conn: psycopg.Connection, players: Mapping[int, str]) -> dict
     )
 
 
+def replace_game_players(
+    conn: psycopg.Connection,
+    games: Sequence[uuid.UUID],
+    rows: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+) -> int:
+    """Replace who played in these games, and for which team: (game, player, team) UUIDs."""
+    conn.execute("DELETE FROM nba_game_players WHERE game_id = ANY(%s)", (list(games),))
+    with conn.cursor().copy("COPY nba_game_players (game_id, player_id, team_id) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)
+
+
 def upsert_games(
     conn: psycopg.Connection, games: Sequence[GameRow], team_ids: Mapping[int, uuid.UUID]
 ) -> dict[str, uuid.UUID]:

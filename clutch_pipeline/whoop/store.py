@@ -678,12 +678,12 @@ class AthleteState:
 
 def athlete_states(conn: psycopg.Connection, now: datetime) -> list[AthleteState]:
     """Each consented athlete: token expiry, when his cycle and all four collections were last synced
-    incrementally, and his team's latest and next tip-off (his team: the one he last acted for in the
-    raw play-by-play of the last 60 days; only those games' rows are read, by primary-key prefix)."""
+    incrementally, and his team's latest and next tip-off (his team: the one he played for in his
+    latest game of the last 60 days, from ``nba_game_players``)."""
     rows = conn.execute(
         """
         WITH athletes AS (
-            SELECT d.device_id, p.nba_person_id, d.token_expires_at
+            SELECT d.device_id, p.player_id, p.nba_person_id, d.token_expires_at
             FROM wearables_devices d JOIN players p USING (player_id)
             WHERE d.device_type = 'whoop' AND d.consent_granted AND d.is_active
               AND d.needs_reauthorization_at IS NULL AND d.refresh_token_encrypted IS NOT NULL
@@ -695,19 +695,14 @@ def athlete_states(conn: psycopg.Connection, now: datetime) -> list[AthleteState
             FROM wearables_sync_state s JOIN athletes a USING (device_id)
             GROUP BY s.device_id
         ),
-        recent AS (
-            SELECT nba_game_id, game_date FROM games
-            WHERE game_date BETWEEN (%(now)s - interval '60 days')::date AND %(now)s::date
-        ),
         team_of AS (
-            SELECT DISTINCT ON (person) person, team FROM (
-                SELECT (r.payload->>'personId')::bigint AS person, (r.payload->>'teamId')::bigint AS team,
-                       g.game_date
-                FROM recent g JOIN nba_raw_actions r USING (nba_game_id)
-                WHERE (r.payload->>'personId')::bigint IN (SELECT nba_person_id FROM athletes)
-                  AND (r.payload->>'teamId')::bigint > 0
-            ) acted
-            ORDER BY person, game_date DESC
+            SELECT DISTINCT ON (a.nba_person_id) a.nba_person_id AS person, t.nba_team_id AS team
+            FROM athletes a
+            JOIN nba_game_players gp ON gp.player_id = a.player_id
+            JOIN games g ON g.game_id = gp.game_id
+            JOIN teams t ON t.team_id = gp.team_id
+            WHERE g.game_date BETWEEN (%(now)s - interval '60 days')::date AND %(now)s::date
+            ORDER BY a.nba_person_id, g.game_date DESC, g.tipoff_at DESC NULLS LAST
         ),
         near AS (
             SELECT gm.tipoff_at, h.nba_team_id AS home, w.nba_team_id AS away

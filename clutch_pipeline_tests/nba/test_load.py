@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
+from clutch_pipeline.db.migrations import upgrade
 from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
 from clutch_pipeline.nba.load import GameInput, LoadReport, derive_clutch, load_games
 
@@ -41,8 +42,25 @@ def _count(conn, table: str, where: str = "") -> int:
 
 
 def _snapshot(conn) -> dict:
-    tables = ("teams", "players", "games", "nba_raw_actions", "clutch_situations", "clutch_player_actions")
+    tables = (
+        "teams",
+        "players",
+        "games",
+        "nba_raw_actions",
+        "nba_game_players",
+        "clutch_situations",
+        "clutch_player_actions",
+    )
     return {t: _count(conn, t) for t in tables}
+
+
+def _game_players(conn) -> set[tuple[str, int, int]]:
+    """(game, player, team) of nba_game_players, by NBA ids."""
+    rows = conn.execute(
+        """SELECT g.nba_game_id, p.nba_person_id, t.nba_team_id FROM nba_game_players gp
+           JOIN games g USING (game_id) JOIN players p USING (player_id) JOIN teams t USING (team_id)"""
+    ).fetchall()
+    return set(rows)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +92,36 @@ def test_loading_the_same_games_twice_changes_nothing(conn, database_url, sample
     assert sorted(again.unchanged) == ["0022200003", "0022200009", "0022200010"] and again.loaded == []
     assert len(forced.loaded) == 3
     assert _snapshot(conn) == before
+
+
+def test_loading_games_records_who_played_for_which_team(conn, database_url, sample_games):
+    load_games(_connection(database_url), sample_games)
+
+    played = _game_players(conn)
+    sides = dict(
+        conn.execute(
+            """SELECT g.nba_game_id, ARRAY[h.nba_team_id, a.nba_team_id] FROM games g
+               JOIN teams h ON h.team_id = g.home_team_id JOIN teams a ON a.team_id = g.away_team_id"""
+        ).fetchall()
+    )
+    assert {game for game, _, _ in played} == set(sides)
+    assert all(team in sides[game] for game, _, team in played)  # a team of the game, never 0
+    for game in sides:
+        per_team = [sum(1 for g, _, t in played if g == game and t == team) for team in sides[game]]
+        assert all(8 <= n <= 17 for n in per_team), (game, per_team)  # a roster's players who acted
+    assert {p for _, p, _ in played} <= {p for (p,) in conn.execute("SELECT nba_person_id FROM players")}
+
+
+def test_the_migration_reads_who_played_from_raw_actions_as_the_load_does(conn, database_url, sample_games):
+    load_games(_connection(database_url), sample_games)
+    loaded = _game_players(conn)
+    # The database as it was before 011: raw actions loaded, no nba_game_players.
+    conn.execute("DROP TABLE nba_game_players")
+    conn.execute("DELETE FROM schema_migrations WHERE name = 'nba_game_players'")
+
+    upgrade(database_url)
+
+    assert _game_players(conn) == loaded
 
 
 def test_a_malformed_game_is_recorded_and_the_others_load(conn, database_url, sample_games):

@@ -56,12 +56,18 @@ def tatum_plays_tonight(conn):
         expires_at=NOW + timedelta(minutes=50),
     )
     add_game(conn, "0022200600", date(2023, 1, 8), NOW - timedelta(days=2), BOS, MIA)
-    conn.execute(
-        "INSERT INTO nba_raw_actions (nba_game_id, source, action_key, action_order, payload)"
-        " VALUES ('0022200600', 'v3', 1, 0, %s)",
-        (json.dumps({"personId": TATUM, "teamId": BOS, "actionType": "Made Shot"}),),
-    )
+    played_for(conn, TATUM, "0022200600", BOS)
     add_game(conn, "0022200610", date(2023, 1, 10), NOW + timedelta(hours=1), MIA, BOS)
+
+
+def played_for(conn, person: int, game_id: str, team: int) -> None:
+    """What the NBA load records of a player who acted in a game (nba_game_players)."""
+    conn.execute(
+        """INSERT INTO nba_game_players (game_id, player_id, team_id)
+           SELECT g.game_id, p.player_id, t.team_id FROM games g, players p, teams t
+           WHERE g.nba_game_id = %s AND p.nba_person_id = %s AND t.nba_team_id = %s""",
+        (game_id, person, team),
+    )
 
 
 def add_event(
@@ -76,6 +82,25 @@ def test_an_athletes_tipoffs_come_from_his_teams_games(conn, tatum_plays_tonight
     assert state.nba_person_id == TATUM
     assert state.next_tipoff == NOW + timedelta(hours=1)
     assert state.last_tipoff == NOW - timedelta(days=2)
+
+
+def test_an_athlete_traded_follows_the_team_of_his_latest_game(conn, tatum_plays_tonight):
+    add_game(conn, "0022200590", date(2023, 1, 5), NOW - timedelta(days=5), MIA, 1610612747)
+    played_for(conn, TATUM, "0022200590", 1610612747)  # an earlier game, for the Lakers
+
+    (state,) = store.athlete_states(conn, NOW)
+
+    assert state.next_tipoff == NOW + timedelta(hours=1)  # Boston's, his latest team's
+
+
+def test_an_athlete_without_a_game_in_60_days_has_no_tipoffs(conn, tatum_plays_tonight):
+    conn.execute("DELETE FROM nba_game_players")
+    add_game(conn, "0022200100", date(2022, 11, 1), NOW - timedelta(days=70), BOS, MIA)
+    played_for(conn, TATUM, "0022200100", BOS)
+
+    (state,) = store.athlete_states(conn, NOW)
+
+    assert state.next_tipoff is None and state.last_tipoff is None
 
 
 def test_an_athlete_playing_within_the_hour_gets_his_cycle_before_tipoff(resources, tatum_plays_tonight):
