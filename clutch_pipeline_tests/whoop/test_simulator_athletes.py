@@ -1,8 +1,7 @@
-"""Athletes built from our database: players found in raw play-by-play follow their teams' games."""
+"""Athletes built from our database: players who played (nba_game_players) follow their teams' games."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,7 +11,7 @@ from clutch_pipeline.whoop.simulator import build_athletes, players_of_games, se
 
 BOS, LAL = 1610612738, 1610612747
 TATUM, LEBRON, DAVIS = 1628369, 2544, 203076
-GAMES = [  # (game id, date, tip-off UTC, home, away, [(person, team), ...] acting in it)
+GAMES = [  # (game id, date, tip-off UTC, home, away, [(person, team), ...] who played in it)
     (
         "0022200601",
         date(2023, 1, 2),
@@ -41,6 +40,7 @@ def load(conn) -> None:
         (TATUM, "Jayson Tatum", "Jayson", "Tatum"),
     )
     conn.execute("INSERT INTO players (nba_person_id, full_name) VALUES (%s, %s)", (LEBRON, "L. James"))
+    conn.execute("INSERT INTO players (nba_person_id, full_name) VALUES (%s, %s)", (DAVIS, "A. Davis"))
     for game_id, day, tipoff, home, away, actors in GAMES:
         conn.execute(
             """
@@ -50,21 +50,18 @@ def load(conn) -> None:
             """,
             (game_id, day, tipoff, home, away),
         )
-        payloads = [{"personId": person, "teamId": team, "actionType": "2pt"} for person, team in actors]
-        if actors:
-            payloads += [
-                {"personId": 0, "teamId": 0, "actionType": "period"},  # a game event, no one acts
-                {"personId": home, "teamId": home, "actionType": "rebound"},  # a team rebound
-            ]
-        for key, payload in enumerate(payloads, start=1):
+        for person, team in actors:  # as the NBA load records who played
             conn.execute(
-                "INSERT INTO nba_raw_actions (nba_game_id, source, action_key, action_order, payload)"
-                " VALUES (%s, 'v3', %s, %s, %s)",
-                (game_id, key, key, json.dumps(payload)),
+                """
+                INSERT INTO nba_game_players (game_id, player_id, team_id)
+                SELECT g.game_id, p.player_id, t.team_id FROM games g, players p, teams t
+                WHERE g.nba_game_id = %s AND p.nba_person_id = %s AND t.nba_team_id = %s
+                """,
+                (game_id, person, team),
             )
 
 
-def test_the_players_of_a_date_range_are_those_acting_in_its_games(conn):
+def test_the_players_of_a_date_range_are_those_who_played_in_its_games(conn):
     load(conn)
     assert players_of_games(conn, date(2023, 1, 1), date(2023, 1, 3)) == [LEBRON, TATUM]
     assert players_of_games(conn, date(2023, 1, 1), date(2023, 1, 10)) == [LEBRON, DAVIS, TATUM]
@@ -91,9 +88,7 @@ def test_athletes_follow_their_teams_games_from_the_database(conn):
     )
 
     lebron_games = {d.nba_game_id: d for d in lebron.days if d.nba_game_id}
-    assert (
-        lebron_games["0022200601"].played and not lebron_games["0022200602"].played
-    )  # absent from its actions
+    assert lebron_games["0022200601"].played and not lebron_games["0022200602"].played  # not among who played
     assert lebron_games["0022200603"].played  # no play-by-play: assumed played
 
     again = build_athletes(conn, [TATUM], date(2023, 1, 2), date(2023, 1, 6))

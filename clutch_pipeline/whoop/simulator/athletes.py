@@ -1,15 +1,15 @@
 """Simulated WHOOP members who are real NBA players, following their teams' real schedules.
 
-``build_athletes`` reads from our database which team each player acted for in each game
-(``nba_raw_actions``), then his team's games in the range (``games``: home or away, tip-off in UTC),
+``build_athletes`` reads from our database which team each player played for in each game
+(``nba_game_players``), then his team's games in the range (``games``: home or away, tip-off in UTC),
 plans where he is each day, and hands that to ``physiology.simulate``. ``simulate_athletes`` does the
 same from games and players given in memory (tests, the fixture), so the database is only a source.
 
 Where he is: on a game day, in the home team's city; the day before a game, already in its city; on
 the days between two away games, on the road at the next host; otherwise at home. A player's team on
-a day is the team he last acted for (his first team before his first game in the range), so trades
-move him. A game whose play-by-play is loaded but has no action of his counts as not played (he is
-with the team, his workout is a light one); a game without play-by-play counts as played.
+a day is the team he last played for (his first team before his first game in the range), so trades
+move him. A game whose play-by-play is loaded but does not list him among who played counts as not
+played (he is with the team, his workout is a light one); a game without play-by-play counts as played.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Game:
 
 @dataclass(frozen=True)
 class Player:
-    """A player and the team he acted for in each game he appears in (``nba_game_id -> team id``)."""
+    """A player and the team he played for in each game he played in (``nba_game_id -> team id``)."""
 
     person_id: int
     first_name: str
@@ -99,7 +99,7 @@ def email_for(person_id: int, first_name: str, last_name: str) -> str:
 
 
 def players_of_games(conn: psycopg.Connection, start: date, end: date) -> list[int]:
-    """The person ids that appear in the raw play-by-play of the games dated ``start`` to ``end``."""
+    """The person ids that played in the games dated ``start`` to ``end``."""
     return store.person_ids_in_games(conn, start, end)
 
 

@@ -1,7 +1,6 @@
-"""The SQL the simulator reads: which players appear in which games, their teams, names and schedules.
+"""The SQL the simulator reads: which players played in which games, their teams, names and schedules.
 
-Read only, parameterized. Person and team ids are compared as text against the JSON payload of
-``nba_raw_actions`` (``payload->>'personId'``), so a malformed action never breaks a cast.
+Read only, parameterized. Who played for whom is ``nba_game_players``, which the NBA load writes.
 """
 
 from __future__ import annotations
@@ -23,19 +22,15 @@ class GameRow:
 
 
 def person_ids_in_games(conn: psycopg.Connection, start: date, end: date) -> list[int]:
-    """Every person id that acts in the raw play-by-play of a game dated ``start`` to ``end``."""
+    """Every person id that played in a game dated ``start`` to ``end``."""
     rows = conn.execute(
         """
-        SELECT DISTINCT (r.payload->>'personId')::bigint AS person_id
-        FROM nba_raw_actions r
-        JOIN games g ON g.nba_game_id = r.nba_game_id
+        SELECT DISTINCT p.nba_person_id
+        FROM nba_game_players gp
+        JOIN games g USING (game_id)
+        JOIN players p USING (player_id)
         WHERE g.game_date BETWEEN %s AND %s
-          AND r.payload->>'personId' ~ '^[1-9][0-9]{0,17}$'
-          AND (r.payload->>'personId') IS DISTINCT FROM (r.payload->>'teamId')
-          AND NOT EXISTS (
-              SELECT 1 FROM teams t WHERE t.nba_team_id::text = r.payload->>'personId'
-          )
-        ORDER BY person_id
+        ORDER BY p.nba_person_id
         """,
         (start, end),
     ).fetchall()
@@ -45,28 +40,19 @@ def person_ids_in_games(conn: psycopg.Connection, start: date, end: date) -> lis
 def player_game_teams(
     conn: psycopg.Connection, person_ids: list[int], start: date, end: date
 ) -> list[tuple[int, str, date, int]]:
-    """(person id, game id, game date, team id) for each game of ``start`` to ``end`` a person acts in,
-    with the team he acts for most in that game."""
+    """(person id, game id, game date, team id) for each game of ``start`` to ``end`` a person played
+    in, with the team he played for."""
     rows = conn.execute(
         """
-        WITH counts AS (
-            SELECT (r.payload->>'personId')::bigint AS person_id,
-                   r.nba_game_id,
-                   g.game_date,
-                   (r.payload->>'teamId')::bigint AS team_id,
-                   count(*) AS actions
-            FROM nba_raw_actions r
-            JOIN games g ON g.nba_game_id = r.nba_game_id
-            WHERE r.payload->>'personId' = ANY(%s::text[])
-              AND r.payload->>'teamId' ~ '^[1-9][0-9]{0,17}$'
-              AND g.game_date BETWEEN %s AND %s
-            GROUP BY 1, 2, 3, 4
-        )
-        SELECT DISTINCT ON (person_id, nba_game_id) person_id, nba_game_id, game_date, team_id
-        FROM counts
-        ORDER BY person_id, nba_game_id, actions DESC, team_id
+        SELECT p.nba_person_id, g.nba_game_id, g.game_date, t.nba_team_id
+        FROM nba_game_players gp
+        JOIN games g USING (game_id)
+        JOIN players p USING (player_id)
+        JOIN teams t ON t.team_id = gp.team_id
+        WHERE p.nba_person_id = ANY(%s) AND g.game_date BETWEEN %s AND %s
+        ORDER BY p.nba_person_id, g.nba_game_id
         """,
-        ([str(p) for p in person_ids], start, end),
+        (person_ids, start, end),
     ).fetchall()
     return [(int(p), str(g), d, int(t)) for p, g, d, t in rows]
 
@@ -76,7 +62,7 @@ def team_games(conn: psycopg.Connection, team_ids: list[int], start: date, end: 
     rows = conn.execute(
         """
         SELECT g.nba_game_id, g.game_date, g.tipoff_at, home.nba_team_id, away.nba_team_id,
-               EXISTS (SELECT 1 FROM nba_raw_actions r WHERE r.nba_game_id = g.nba_game_id)
+               EXISTS (SELECT 1 FROM nba_game_players gp WHERE gp.game_id = g.game_id)
         FROM games g
         JOIN teams home ON home.team_id = g.home_team_id
         JOIN teams away ON away.team_id = g.away_team_id
