@@ -29,6 +29,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Two triggers for one check: PostgreSQL allows transition tables only on single-event triggers.
 CREATE TRIGGER nba_raw_actions_games_exist_on_insert
     AFTER INSERT ON nba_raw_actions
     REFERENCING NEW TABLE AS new_actions

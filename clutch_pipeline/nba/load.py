@@ -256,15 +256,16 @@ def _people(pbp: GamePlayByPlay) -> tuple[dict[int, str | None], dict[int, str],
             team_id = int(raw["teamId"])
             teams[team_id] = teams.get(team_id) or raw.get("teamTricode") or None
     players: dict[int, str] = {}
+    acted: Counter[tuple[int, int]] = Counter()  # (person, team) -> actions, in one pass with players
     for action in pbp.actions:
-        if action.kind in _PLAYER_KINDS and action.person_id and action.team_id and not action.is_team_action:
-            players.setdefault(action.person_id, action.player_name or str(action.person_id))
-    acted: Counter[tuple[int, int]] = Counter(
-        (a.person_id, a.team_id) for a in pbp.actions if a.person_id in players and a.team_id
-    )
+        if action.person_id and action.team_id:
+            acted[action.person_id, action.team_id] += 1
+            if action.kind in _PLAYER_KINDS and not action.is_team_action:
+                players.setdefault(action.person_id, action.player_name or str(action.person_id))
     player_teams: dict[int, int] = {}
     for (person, team), _ in sorted(acted.items(), key=lambda item: (-item[1], item[0][1])):
-        player_teams.setdefault(person, team)
+        if person in players:
+            player_teams.setdefault(person, team)
     return teams, players, player_teams
 
 
@@ -604,7 +605,7 @@ def _upsert_people(conn, items: Sequence[_Prepared | _Derived]) -> tuple[dict, d
 
 
 def _write_raw(conn, loaded: list[_Prepared], report: LoadReport) -> None:
-    """Raw actions, teams, players, games and load status of one batch of prepared games."""
+    """Raw actions, teams, players, games, who played and load status of one batch of prepared games."""
     if not loaded:
         return
     team_ids, player_ids = _upsert_people(conn, loaded)
