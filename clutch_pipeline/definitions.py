@@ -33,10 +33,35 @@ from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals
 from clutch_pipeline.nba.resources import NbaResource
 from clutch_pipeline.nba.sensors import nba_live_games
+from clutch_pipeline.settings import Settings, load_settings
 from clutch_pipeline.whoop.assets import whoop_sync
 from clutch_pipeline.whoop.resources import WhoopResource
 from clutch_pipeline.whoop.schedules import whoop_hourly_sync
 from clutch_pipeline.whoop.sensors import whoop_sync_planner
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Each external system's resource, configured from the settings read once here.
+
+    Values shown in the UI's Resources tab are the ones in effect. Secrets (WHOOP's client secret, the
+    token keys) are not copied into resource config, where the UI would show them: the WHOOP resource
+    reads them from the settings when it opens a session. The main job and tests hand their own
+    resources to the runs they launch (``runs.Launch.resources``).
+    """
+    return {
+        "postgres": PostgresResource(),
+        "nba": NbaResource(
+            stats_base_url=settings.nba_stats_base_url, cdn_base_url=settings.nba_cdn_base_url
+        ),
+        "whoop": WhoopResource(
+            base_url=settings.whoop_base_url,
+            client_id=settings.whoop_client_id,
+            requests_per_minute=settings.whoop_requests_per_minute,
+            requests_per_day=settings.whoop_requests_per_day,
+            first_sync_days=settings.whoop_first_sync_days,
+        ),
+    }
+
 
 defs = dg.Definitions(
     assets=[database_schema, nba_games_load, whoop_sync],
@@ -44,5 +69,5 @@ defs = dg.Definitions(
     jobs=[*JOBS, apply_wearables_retention],
     schedules=[whoop_hourly_sync, wearables_retention_daily],
     sensors=[alert_on_run_failure, nba_live_games, whoop_sync_planner],
-    resources={"postgres": PostgresResource(), "nba": NbaResource(), "whoop": WhoopResource()},
+    resources=build_resources(load_settings()),
 )

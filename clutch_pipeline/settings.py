@@ -1,14 +1,15 @@
 """Every environment variable the project reads, its default and meaning, in one place.
 
-This is the only module that reads ``os.environ``. The README's configuration table is checked against
-``SETTINGS`` by a test, so a new variable cannot go undocumented.
+This is the only module that reads ``os.environ``, and nothing in the package writes it: settings are read
+once and passed on (to resources in ``definitions.py``, to functions). The one exception is what Dagster
+itself reads only from the environment, set in one place (``runs.py``). The README's configuration table
+is checked against ``SETTINGS`` by a test, so a new variable cannot go undocumented.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DAGSTER_EVENT_BATCH_SIZE",
         "2000",
-        "Dagster's own setting, exported by `clutch` to the runs and `clutch dev` it starts: how many "
+        "Dagster's own setting, which `clutch` sets for the runs and the `clutch dev` it starts: how many "
         "events of a step Dagster stores in one INSERT. A season backfill records 1,229 materializations: "
         "batched, about 1 ms each instead of about 8 on PostgreSQL. `0` turns batching off.",
     ),
@@ -275,23 +276,3 @@ def describe_settings(environ: Mapping[str, str] | None = None) -> list[tuple[Se
 def process_environment() -> dict[str, str]:
     """A copy of this process's environment, for starting child processes with additions."""
     return dict(os.environ)
-
-
-def export(name: str, value: str) -> None:
-    """Set a variable for this process and the processes it starts (Dagster reads its own from here)."""
-    os.environ[name] = value
-
-
-@contextmanager
-def exported(values: Mapping[str, str]) -> Iterator[None]:
-    """Set variables for the duration of a block, then put back what was there before."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -15,6 +15,10 @@ import psycopg
 from clutch_pipeline.settings import Settings, load_settings
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The configured PostgreSQL does not answer: one line for the user, no password in it."""
+
+
 @dataclass(frozen=True)
 class DatabaseUrls:
     app: str
@@ -69,3 +73,18 @@ def url_for_database(url: str, database: str) -> str:
 def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
     """A psycopg 3 connection; the caller closes it (use it as a context manager)."""
     return psycopg.connect(url, autocommit=autocommit, connect_timeout=10, application_name="clutch")
+
+
+def check_reachable(url: str, timeout_seconds: int = 5) -> None:
+    """Fail at once, in one line, when ``url`` cannot be reached or refuses us: before Dagster's storage
+    retries a bad URL for a minute with a traceback at each attempt."""
+    try:
+        with psycopg.connect(url, connect_timeout=timeout_seconds, application_name="clutch"):
+            return
+    except psycopg.OperationalError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = "; ".join(lines) or type(exc).__name__
+        raise DatabaseUnreachable(f"cannot connect to PostgreSQL at {redact(url)}: {reason}") from None
+    except psycopg.ProgrammingError as exc:  # e.g. a malformed URL
+        reason = str(exc).strip().splitlines()[0]
+        raise DatabaseUnreachable(f"not a usable PostgreSQL URL ({redact(url)}): {reason}") from None

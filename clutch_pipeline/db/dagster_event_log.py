@@ -11,7 +11,8 @@ row in ``asset_keys`` is updated once, from its last event: the state that stori
 leaves (``last_run_id`` and the timestamp; planned events carry no tags). Per-partition rows are kept, so
 the UI still shows partitions in progress and marks them failed when the run fails, which Dagster's own
 shortcut (``DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS``) gives up. Every other event goes through
-dagster-postgres unchanged. ``dagster.yaml`` names this class as the instance's event log storage.
+dagster-postgres unchanged. Like the other storages in ``dagster_storage.py``, its URL may be left out
+of ``dagster.yaml``. ``dagster.yaml`` names this class as the instance's event log storage.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from dagster import DagsterEventType, EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+
+from clutch_pipeline.db.dagster_storage import storage_arguments
 
 
 def _is_planned(event: EventLogEntry) -> bool:
@@ -38,12 +40,7 @@ class PostgresEventLogStorageWithPlannedBatches(PostgresEventLogStorage):
     def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> PostgresEventLogStorageWithPlannedBatches:
-        return cls(
-            inst_data=inst_data,
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
+        return cls(**storage_arguments(inst_data, config_value))
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         for planned, group in itertools.groupby(events, key=_is_planned):

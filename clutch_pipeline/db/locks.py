@@ -24,6 +24,7 @@ class LockScope(IntEnum):
     NBA_GAME = 3
     WHOOP_TOKEN = 4
     WHOOP_RATE_LIMIT = 5  # taken inside the SQL function whoop_take_request (sql/007_whoop_sync.sql)
+    MAIN_JOB = 6  # one `clutch run` per database at a time
 
 
 class LockBusy(RuntimeError):

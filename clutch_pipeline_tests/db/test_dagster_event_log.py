@@ -5,7 +5,7 @@ import dagster as dg
 import pytest
 
 from clutch_pipeline.db.dagster_event_log import PostgresEventLogStorageWithPlannedBatches
-from clutch_pipeline.jobs import prepare_instance
+from clutch_pipeline.runs import open_instance
 from clutch_pipeline.settings import load_settings
 
 LETTERS = dg.StaticPartitionsDefinition(["a", "b", "c"])
@@ -32,7 +32,7 @@ def instance(tmp_path, database_url, empty_database_url):
             "CLUTCH_DAGSTER_DATABASE_URL": empty_database_url,
         }
     )
-    opened, _ = prepare_instance(settings)
+    opened, _ = open_instance(settings)
     yield opened
     opened.dispose()
 

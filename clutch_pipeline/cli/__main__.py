@@ -1,0 +1,3 @@
+from clutch_pipeline.cli import main
+
+main()
