@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-import dagster as dg
 import requests
 
 from clutch_pipeline.db.connection import DatabaseUrls, connect, redact
@@ -39,6 +38,7 @@ from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
 from clutch_pipeline.runs import (
     EventCallback,
     Launch,
+    OpenInstance,
     RunReport,
     launch_run,
     nba_games_launch,
@@ -221,7 +221,7 @@ def simulated_whoop(
 
 @dataclass(frozen=True)
 class StepContext:
-    instance: dg.DagsterInstance
+    instance: OpenInstance
     settings: Settings
     urls: DatabaseUrls
     on_event: EventCallback | None
@@ -299,7 +299,8 @@ def run_main_job(
 ) -> MainJobReport:
     """Run every step in order, stopping at the first that fails, and count every table's rows."""
     started = time.perf_counter()
-    instance, urls = open_instance(settings)
+    instance = open_instance(settings)
+    urls = instance.urls
     steps = MAIN_JOB_STEPS
     context = StepContext(instance, settings, urls, on_event)
     outcomes: list[StepOutcome] = []

@@ -86,7 +86,26 @@ def _storage_overrides(dagster_yaml: Path, urls: DatabaseUrls) -> dict:
     }
 
 
-def open_instance(settings: Settings) -> tuple[dg.DagsterInstance, DatabaseUrls]:
+@dataclass(frozen=True)
+class OpenInstance:
+    """The Dagster instance ``clutch`` opened, with the databases and settings it was opened for: every
+    run launched on it uses those (its resources are built from them, not from the environment)."""
+
+    dagster: dg.DagsterInstance
+    urls: DatabaseUrls
+    settings: Settings
+
+    def resources(self) -> dict[str, object]:
+        from clutch_pipeline.db.resources import PostgresResource
+        from clutch_pipeline.definitions import build_resources
+
+        return {**build_resources(self.settings), "postgres": PostgresResource(database_url=self.urls.app)}
+
+    def dispose(self) -> None:
+        self.dagster.dispose()
+
+
+def open_instance(settings: Settings) -> OpenInstance:
     """Open the Dagster instance on PostgreSQL with the project's ``dagster.yaml`` and its pool limits.
 
     Starts the embedded PostgreSQL first when no server is configured; an unreachable server raises
@@ -110,7 +129,7 @@ def open_instance(settings: Settings) -> tuple[dg.DagsterInstance, DatabaseUrls]
     # pooled as the webserver does: three times faster bookkeeping on a season backfill.
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=10)
     configure_pools(instance, settings.pool_limits, urls.app)
-    return instance, urls
+    return OpenInstance(instance, urls, settings)
 
 
 def configure_pools(instance: dg.DagsterInstance, limits: Mapping[str, int], app_url: str) -> None:
@@ -200,17 +219,19 @@ def _partition_tags(instance: dg.DagsterInstance, launch: Launch) -> list[dict[s
 
 
 def launch_run(
-    instance: dg.DagsterInstance,
+    opened: OpenInstance,
     launch: Launch,
     on_event: EventCallback | None = None,
     launched_by: str = "clutch",
 ) -> RunReport:
-    """Run ``launch`` on ``instance`` in this process, reporting its events as they come; stops at the
+    """Run ``launch`` on the instance in this process, reporting its events as they come; stops at the
     first failed run when it takes several."""
     from clutch_pipeline.definitions import defs
 
     started = time.perf_counter()
+    instance = opened.dagster
     job = defs.resolve_job_def(launch.job_name)
+    resources = {**opened.resources(), **launch.resources}
     report = RunReport(launch, [], True, 0.0)
     for partition_tags in _partition_tags(instance, launch):
         run_id = str(uuid.uuid4())
@@ -224,7 +245,7 @@ def launch_run(
                 run_config={**QUIET_LOGS, **launch.run_config},
                 raise_on_error=False,
                 tags={"clutch/launched_by": launched_by, **partition_tags},
-                resources=dict(launch.resources) or None,
+                resources=resources,
             )
         _collect(report, result)
         if not result.success:

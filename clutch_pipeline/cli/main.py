@@ -99,8 +99,9 @@ def dev(host: str, port: int) -> None:
 
     settings = load_settings()
     with one_line_errors(DatabaseUnreachable):
-        instance, urls = open_instance(settings)
+        instance = open_instance(settings)
     instance.dispose()
+    urls = instance.urls
     applied = upgrade(urls.app).applied  # so every asset can run from the UI on a fresh database
     if applied:
         console.print(f"schema: applied {', '.join(m.label for m in applied)}")

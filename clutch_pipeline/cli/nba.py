@@ -45,7 +45,7 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     with one_line_errors(BackfillError, HttpGaveUp, ValueError, OSError), connect(url) as conn:
         plan = plan_backfill(season, archive, manifest, force=force, conn=conn, nba=NbaResource())
     with one_line_errors(DatabaseUnreachable):
-        instance, _ = open_instance(load_settings())
+        instance = open_instance(load_settings())
     launch = nba_games_launch(plan.title, plan.games, plan.op_config)
     console.print(f"{launch.title}: one run")
     with console.status("loading"):

@@ -74,7 +74,7 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
     _check_players(url, players)
     launch = whoop_sync_launch(list(players), days, incremental=since is None)
     with one_line_errors(DatabaseUnreachable):
-        instance, _ = open_instance(load_settings())
+        instance = open_instance(load_settings())
     console.print(f"{launch.title}: one run")
     with console.status("syncing"):
         report = launch_run(instance, launch, launched_by="clutch whoop sync")

@@ -32,8 +32,8 @@ def instance(tmp_path, database_url, empty_database_url):
             "CLUTCH_DAGSTER_DATABASE_URL": empty_database_url,
         }
     )
-    opened, _ = open_instance(settings)
-    yield opened
+    opened = open_instance(settings)
+    yield opened.dagster
     opened.dispose()
 
 
