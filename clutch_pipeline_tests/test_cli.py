@@ -155,12 +155,68 @@ def test_db_status_lists_applied_and_pending_migrations(database_url, monkeypatc
     assert "001_core" in result.output and "pending" not in result.output
 
 
-def test_db_url_prints_the_configured_url(monkeypatch):
-    monkeypatch.setenv("CLUTCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+def test_db_url_prints_the_configured_url(database_url, monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", database_url)
 
     result = CliRunner().invoke(main, ["db", "url"])
 
-    assert result.output.strip() == "postgresql://postgres@127.0.0.1:5432/test"
+    assert result.output.strip() == database_url
+
+
+def _one_line_failure(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["run"], ["whoop", "sync"], ["db", "shell"]])
+def test_an_unreachable_database_is_one_line_without_its_password(command, cli_env, clutch_command):
+    cli_env["CLUTCH_DATABASE_URL"] = "postgresql://app:hunter2@127.0.0.1:1/clutch"
+    cli_env.update({"WHOOP_CLIENT_ID": "id", "WHOOP_CLIENT_SECRET": "secret"})
+
+    result = subprocess.run(
+        [*clutch_command, *command], env=cli_env, capture_output=True, text=True, timeout=60
+    )
+
+    line = _one_line_failure(result)
+    assert line.startswith("Error: cannot connect to PostgreSQL at postgresql://app:***@127.0.0.1:1/clutch")
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_whoop_sync_without_whoop_settings_says_so_in_one_line(database_url, cli_env, clutch_command):
+    cli_env["CLUTCH_DATABASE_URL"] = database_url
+
+    result = subprocess.run([*clutch_command, "whoop", "sync"], env=cli_env, capture_output=True, text=True)
+
+    assert _one_line_failure(result) == "Error: WHOOP_CLIENT_ID and WHOOP_CLIENT_SECRET must be set"
+
+
+def test_whoop_sync_of_an_unknown_player_is_an_error(database_url, monkeypatch):
+    monkeypatch.setenv("CLUTCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("WHOOP_CLIENT_ID", "id")
+    monkeypatch.setenv("WHOOP_CLIENT_SECRET", "secret")
+
+    result = CliRunner().invoke(main, ["whoop", "sync", "--player", "999999999"])
+
+    assert result.exit_code == 1
+    assert "unknown player(s): 999999999" in result.output
+
+
+def test_db_shell_runs_sql_from_standard_input_on_the_embedded_database(cli_env, clutch_command):
+    result = subprocess.run(
+        [*clutch_command, "db", "shell"],
+        env=cli_env,
+        input="SELECT 40 + 2 AS answer;\nSELECT current_database();\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert " 42" in result.stdout
+    assert " clutch" in result.stdout
+    assert _processes_using(Path(cli_env["CLUTCH_HOME"])) == []
 
 
 def test_config_hides_secrets(monkeypatch):
@@ -180,5 +236,5 @@ def test_help_explains_every_subcommand():
     for command in ("run", "dev", "serve", "db", "nba", "whoop", "keys", "config"):
         assert f"  {command} " in top
     db_help = CliRunner().invoke(main, ["db", "--help"]).output
-    for command in ("url", "upgrade", "status", "stop"):
+    for command in ("url", "shell", "serve", "upgrade", "status", "stop"):
         assert f"  {command} " in db_help

@@ -51,7 +51,6 @@ def run() -> None:
             state = "done" if report.success else "FAILED"
             console.print(f"  {state} in {report.seconds:.1f} s (run {report.run_id})")
 
-    console.print("clutch run: starting the database and the Dagster instance")
     with one_line_errors(DatabaseUnreachable, MainJobAlreadyRunning):
         report = run_main_job(load_settings(), on_step, progress_printer(), on_outcome)
     _print_main_job_report(report)

@@ -69,8 +69,8 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
 
     with one_line_errors(ValueError):
         days = whoop_day_range(since.date() if since else None, until.date() if until else None)
-    whoop_app()  # WHOOP's settings, checked before anything starts
     url = migrated_database_url()
+    whoop_app()  # WHOOP's settings, checked before a run starts
     _check_players(url, players)
     launch = whoop_sync_launch(list(players), days, incremental=since is None)
     with one_line_errors(DatabaseUnreachable):
