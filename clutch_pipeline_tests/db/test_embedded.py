@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import psutil
@@ -50,3 +52,47 @@ def test_exited_processes_are_forgotten_so_the_server_can_stop(tmp_path):
     _forget_dead_processes(tmp_path)
 
     assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [os.getpid()]
+
+
+def _stops_soon(pgdata: Path, seconds: float = 15) -> bool:
+    """The server is gone, or goes within ``seconds`` (pgserver falls back to SIGTERM when a ``pg_ctl
+    stop`` fails on a loaded machine, and SIGTERM returns before the server has finished)."""
+    deadline = time.monotonic() + seconds
+    while _postmaster_running(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _postmaster_running(pgdata)
+
+
+def _killed_holder(cli_env: dict[str, str], clutch_command: list[str]) -> Path:
+    """A clutch process holding the embedded server, killed with SIGKILL: the server outlives it."""
+    holder = subprocess.Popen(
+        [*clutch_command, "db", "serve"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert "embedded PostgreSQL up" in holder.stdout.readline()
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    pgdata = Path(cli_env["CLUTCH_HOME"]) / "pgdata"
+    assert _postmaster_running(pgdata)  # documented: a killed process cannot stop it
+    return pgdata
+
+
+def test_the_next_command_after_a_killed_process_recovers_the_server_and_stops_it(cli_env, clutch_command):
+    pgdata = _killed_holder(cli_env, clutch_command)
+
+    later = subprocess.run([*clutch_command, "db", "upgrade"], env=cli_env, capture_output=True, text=True)
+
+    assert later.returncode == 0, later.stderr
+    assert _stops_soon(pgdata)
+
+
+def test_db_stop_stops_a_server_left_by_a_killed_process(cli_env, clutch_command):
+    pgdata = _killed_holder(cli_env, clutch_command)
+
+    stopped = subprocess.run([*clutch_command, "db", "stop"], env=cli_env, capture_output=True, text=True)
+
+    assert stopped.stdout.strip() == "stopped the embedded PostgreSQL"
+    assert _stops_soon(pgdata)
