@@ -106,28 +106,34 @@ def test_clutch_run_records_its_runs_in_the_dagster_storage(ran_twice):
     assert whoop == [("SUCCESS",), ("SUCCESS",)]
 
 
-def test_clutch_dev_serves_the_ui_on_the_same_instance_and_stops_cleanly(ran_twice, clutch_command):
+JOB_RUNS = """
+{ pipelineOrError(params: {repositoryLocationName: "clutch_pipeline", repositoryName: "__repository__",
+                           pipelineName: "apply_schema"}) { ... on Pipeline { runs { status } } } }
+"""
+
+
+def test_clutch_dev_serves_the_ui_on_the_same_instance_and_stops_cleanly(ran_twice, clutch_command, tmp_path):
     cli_env = ran_twice.env
     port = _free_port()
-    dev = subprocess.Popen(
-        [*clutch_command, "dev", "--port", str(port)],
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "dev.log"
+    with log.open("w") as output:
+        dev = subprocess.Popen(
+            [*clutch_command, "dev", "--port", str(port)], env=cli_env, stdout=output, stderr=output
+        )
     try:
         _wait_for_http(f"http://127.0.0.1:{port}/server_info", dev)
-        answer = requests.post(
-            f"http://127.0.0.1:{port}/graphql",
-            json={"query": "{ runsOrError { ... on Runs { results { jobName status } } } }"},
-            timeout=30,
-        ).json()
+        graphql = f"http://127.0.0.1:{port}/graphql"
+        runs = {"query": "{ runsOrError { ... on Runs { results { jobName status } } } }"}
+        answer = requests.post(graphql, json=runs, timeout=30).json()
+        job_page = requests.post(graphql, json={"query": JOB_RUNS}, timeout=30).json()
     finally:
         dev.send_signal(signal.SIGTERM)
         returncode = dev.wait(timeout=90)
 
-    runs = answer["data"]["runsOrError"]["results"]
-    assert {"jobName": "apply_schema", "status": "SUCCESS"} in runs
+    assert {"jobName": "apply_schema", "status": "SUCCESS"} in answer["data"]["runsOrError"]["results"]
+    # The runs `clutch run` launched are listed under their job, not only in the Runs list.
+    assert job_page["data"]["pipelineOrError"]["runs"] == [{"status": "SUCCESS"}, {"status": "SUCCESS"}]
+    assert "will not be used" not in log.read_text()
     assert returncode == 0
     deadline = time.monotonic() + 30
     while _processes_using(Path(cli_env["CLUTCH_HOME"])) and time.monotonic() < deadline:
