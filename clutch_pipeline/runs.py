@@ -123,7 +123,13 @@ def open_instance(settings: Settings) -> OpenInstance:
     _set_what_dagster_reads_from_this_process_environment(settings)
     overrides = _storage_overrides(target, urls)
     ref = InstanceRef.from_dir(str(settings.dagster_home), overrides=overrides)
-    instance = dg.DagsterInstance.from_ref(ref)
+    # Dagster creates its tables the first time its storages open a database; two commands starting
+    # at once on a fresh one would both try: they take turns.
+    with connect(urls.app, autocommit=True) as conn, advisory_lock(conn, LockScope.SCHEMA, "dagster-storage"):
+        instance = dg.DagsterInstance.from_ref(ref)
+        instance.run_storage.has_run("")  # opens every storage now, inside the lock
+        instance.event_log_storage.get_concurrency_keys()
+        instance.schedule_storage.all_instigator_state()
     # dagster-postgres opens a new connection for every query unless told otherwise; a run executed in
     # this process records thousands of events (one per partition and asset), so keep connections
     # pooled as the webserver does: three times faster bookkeeping on a season backfill.
