@@ -223,13 +223,21 @@ def test_after_revocation_another_whoop_account_may_be_linked(
 @pytest.mark.parametrize(
     "query",
     [
+        "state=AB%00CD",
         "code=abc&state=AB%00CD",
         "code=abc&state=AB%ED%A0%80CD",
         "code=abc&state=" + "A" * 65,
         "code=ab%00c&state=ABCDEFGH",
         "error=access%00denied&state=ABCDEFGH",
     ],
-    ids=["nul-in-state", "surrogate-bytes-in-state", "long-state", "nul-in-code", "nul-in-error"],
+    ids=[
+        "nul-in-state-without-code",
+        "nul-in-state",
+        "surrogate-bytes-in-state",
+        "long-state",
+        "nul-in-code",
+        "nul-in-error",
+    ],
 )
 def test_a_malformed_callback_gets_400_with_a_plain_message_logged_once(service, query, caplog):
     caplog.set_level(logging.INFO, logger="clutch_pipeline")

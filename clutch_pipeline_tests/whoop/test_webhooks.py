@@ -231,14 +231,17 @@ def raw_post(url: str, head: bytes, body_parts: list[bytes]) -> bytes:
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
         sock.sendall(b"POST " + parts.path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
-        for part in body_parts:
-            sock.sendall(part)
+        try:
+            for part in body_parts:
+                sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before taking it all: its answer is what counts
         return sock.recv(4096).split(b"\r\n", 1)[0]
 
 
 def test_a_body_declared_larger_than_the_limit_gets_413_before_it_is_read(service, database_url):
     status = raw_post(service, b"Content-Length: 209715200\r\n", [b"{" * 1000])
-    assert status == b"HTTP/1.1 413 Request Entity Too Large"
+    assert status.split()[1] == b"413"
     assert stored(database_url) == []
 
 
@@ -247,9 +250,9 @@ def test_a_chunked_body_is_cut_off_at_the_limit_with_413(service, database_url):
     frame = hex(len(chunk))[2:].encode() + b"\r\n" + chunk + b"\r\n"
     # Past the limit, and never finished: the server stops reading at the limit and answers.
     status = raw_post(
-        service, b"Transfer-Encoding: chunked\r\n", [frame] * (WEBHOOK_MAX_BYTES // len(chunk) + 2)
+        service, b"Transfer-Encoding: chunked\r\n", [frame] * (WEBHOOK_MAX_BYTES // len(chunk) + 1)
     )
-    assert status == b"HTTP/1.1 413 Request Entity Too Large"
+    assert status.split()[1] == b"413"
     assert stored(database_url) == []
 
 
