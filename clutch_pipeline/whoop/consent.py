@@ -6,6 +6,15 @@
    checks and spends the state, exchanges the code, reads the WHOOP user id from the basic profile, and
    stores the tokens encrypted, with consent granted, on the athlete's device row.
 3. ``revoke_consent`` withdraws it and deletes his wearables data everywhere it went.
+
+One athlete, one WHOOP account. Whoever follows an authorize URL logs in at WHOOP as whomever he
+likes, so the state says which athlete, not which WHOOP account. The first account to authorize links
+the athlete's device; later authorizations must come from that same account (new tokens, same data).
+Another account is refused (``store.DeviceLinkedToAnotherAccount``, HTTP 409) and nothing is stored:
+its tokens are dropped, the device keeps the first account's tokens and data. To move an athlete to
+another WHOOP account, revoke his consent first (which deletes the old account's data; its webhook
+events are dropped while the device stays revoked); the next authorization may then come from any
+account not linked to another athlete.
 """
 
 from __future__ import annotations
@@ -58,7 +67,9 @@ def complete_authorization(
     """Spend the state, exchange the code and store the athlete's tokens.
 
     Raises ``InvalidState`` (nothing stored), ``client.InvalidGrant`` (WHOOP refused the code: the
-    state is spent, the athlete starts again), ``store.AccountLinkedElsewhere``, or ``HttpGaveUp``.
+    state is spent, the athlete starts again), ``store.AccountLinkedElsewhere`` (the WHOOP account is
+    another athlete's), ``store.DeviceLinkedToAnotherAccount`` (this athlete's device is another WHOOP
+    account's), or ``HttpGaveUp``. In the two refusals the state is spent and nothing else stored.
     """
     now = session.clock()
     with conn.transaction():
@@ -68,16 +79,22 @@ def complete_authorization(
     grant = session.api.exchange_code(code, app.redirect_uri)
     profile = session.api.profile(grant.access_token)
     pair = grant.pair(session.clock())
-    device_id = store.save_authorization(
-        conn,
-        player_id,
-        str(profile["user_id"]),
-        app.cipher.encrypt(pair.access_token),
-        app.cipher.encrypt(pair.refresh_token) if pair.refresh_token else None,
-        pair.expires_at,
-        pair.scope,
-        now,
-    )
+    try:
+        device_id = store.save_authorization(
+            conn,
+            player_id,
+            str(profile["user_id"]),
+            app.cipher.encrypt(pair.access_token),
+            app.cipher.encrypt(pair.refresh_token) if pair.refresh_token else None,
+            pair.expires_at,
+            pair.scope,
+            now,
+        )
+    except (store.AccountLinkedElsewhere, store.DeviceLinkedToAnotherAccount) as exc:
+        log.warning(
+            "player %s: authorization by WHOOP user %s refused: %s", player_id, profile["user_id"], exc
+        )
+        raise
     if pair.refresh_token is None:
         log.warning("device %s: WHOOP gave no refresh token (was `offline` granted?)", device_id)
     log.info("device %s: consent granted by WHOOP user %s", device_id, profile["user_id"])

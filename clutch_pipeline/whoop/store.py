@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 import psycopg
 from psycopg.rows import dict_row
@@ -32,6 +33,18 @@ class UnknownPlayer(LookupError):
 
 class AccountLinkedElsewhere(RuntimeError):
     """The WHOOP account is already linked to another player's device."""
+
+
+class DeviceLinkedToAnotherAccount(RuntimeError):
+    """The player's device belongs to another WHOOP account, whose data it may hold: one athlete's
+    device never mixes two people's records, so the link changes only after a revocation (which
+    deletes the old account's data)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this player's WHOOP device is linked to another WHOOP account; revoke his consent first"
+            " (which deletes that account's data), then authorize the new account"
+        )
 
 
 # -- OAuth states ----------------------------------------------------------------------------------
@@ -116,7 +129,13 @@ def save_authorization(
     scopes: str,
     now: datetime,
 ) -> uuid.UUID:
-    """Grant consent and store the tokens on the athlete's WHOOP device row (created if needed)."""
+    """Grant consent and store the tokens on the athlete's WHOOP device row (created if needed).
+
+    The same WHOOP account may authorize again at any time (new tokens, same data). Another account
+    may take over the device only once consent was revoked, since revocation deleted the old
+    account's data; otherwise ``DeviceLinkedToAnotherAccount`` and nothing changes. The check is part
+    of the upsert, so two callbacks racing for one athlete cannot both win.
+    """
     try:
         with conn.transaction():
             row = conn.execute(
@@ -140,6 +159,9 @@ def save_authorization(
                     is_active = TRUE,
                     sync_status = 'pending',
                     sync_error_message = NULL
+                WHERE wearables_devices.provider_user_id IS NOT DISTINCT FROM EXCLUDED.provider_user_id
+                   OR wearables_devices.provider_user_id IS NULL
+                   OR NOT wearables_devices.consent_granted
                 RETURNING device_id
                 """,
                 {
@@ -157,6 +179,8 @@ def save_authorization(
         raise AccountLinkedElsewhere(
             f"WHOOP user {provider_user_id} is already linked to another player's device"
         ) from None
+    if row is None:
+        raise DeviceLinkedToAnotherAccount()
     return row[0]
 
 
@@ -500,27 +524,50 @@ def _write_records(
 # -- Webhook events ------------------------------------------------------------------------------------
 
 
-def store_webhook_event(conn: psycopg.Connection, event, now: datetime) -> bool:
-    """Keep a verified event once per trace id; False when it was a duplicate."""
+class WebhookOutcome(Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # WHOOP delivered the trace id before
+    CONSENT_REVOKED = "consent revoked"  # the user's athlete withdrew consent: dropped, not stored
+
+
+def store_webhook_event(conn: psycopg.Connection, event, now: datetime) -> WebhookOutcome:
+    """Keep a verified event once per trace id, unless its WHOOP user's device has consent withdrawn.
+
+    The device row is share-locked, so an event racing a revocation waits for it and is then dropped
+    (rather than slipping in after the revocation deleted the user's events).
+    """
     row = conn.execute(
         """
-        INSERT INTO whoop_webhook_events (trace_id, whoop_user_id, event_type, record_id, known_type,
-                                          payload, received_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
-        ON CONFLICT (trace_id) DO NOTHING
-        RETURNING event_id
-        """,
-        (
-            event.trace_id,
-            event.user_id,
-            event.event_type,
-            event.record_id,
-            event.known,
-            json.dumps(event.payload),
-            now,
+        WITH device AS (
+            SELECT consent_granted FROM wearables_devices
+            WHERE device_type = 'whoop' AND provider_user_id = %(user_text)s
+            FOR KEY SHARE
         ),
+        inserted AS (
+            INSERT INTO whoop_webhook_events (trace_id, whoop_user_id, event_type, record_id, known_type,
+                                              payload, received_at)
+            SELECT %(trace)s, %(user)s::bigint, %(type)s, %(record)s, %(known)s, %(payload)s::jsonb, %(now)s
+            WHERE NOT EXISTS (SELECT 1 FROM device WHERE NOT consent_granted)
+            ON CONFLICT (trace_id) DO NOTHING
+            RETURNING event_id
+        )
+        SELECT EXISTS (SELECT 1 FROM device WHERE NOT consent_granted), EXISTS (SELECT 1 FROM inserted)
+        """,
+        {
+            "trace": event.trace_id,
+            "user": event.user_id,
+            "user_text": str(event.user_id) if event.user_id is not None else None,
+            "type": event.event_type,
+            "record": event.record_id,
+            "known": event.known,
+            "payload": json.dumps(event.payload),
+            "now": now,
+        },
     ).fetchone()
-    return row is not None
+    revoked, inserted = row
+    if revoked:
+        return WebhookOutcome.CONSENT_REVOKED
+    return WebhookOutcome.STORED if inserted else WebhookOutcome.DUPLICATE
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,10 @@ KNOWN_TYPES = {
     "recovery.deleted": ("recovery", True),
 }
 DEFAULT_TOLERANCE = timedelta(minutes=5)
+# WHOOP's events are flat and their ids short; PostgreSQL's BIGINT ends at 2^63 - 1.
+MAX_DEPTH = 16
+MAX_ID_LENGTH = 200
+MAX_USER_ID = 2**63 - 1
 
 
 class WebhookRejected(ValueError):
@@ -91,23 +96,38 @@ def verify(
 
 
 def parse_event(body: bytes) -> WebhookEvent:
-    """The event of a verified delivery. Unknown types are events too (stored and counted)."""
+    """The event of a verified delivery. Unknown types are events too (stored and counted).
+
+    A genuine signature does not make the body safe to store: it is checked here to be JSON that
+    PostgreSQL's JSONB and BIGINT accept (no NaN or infinite numbers, no NUL or lone surrogate in any
+    string, a user id that fits, nesting at most ``MAX_DEPTH`` deep, ids of sane length), so any
+    other body fails here with ``MalformedWebhook`` instead of in the database.
+    """
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise MalformedWebhook(f"body nested deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise MalformedWebhook("body is not JSON") from None
     if not isinstance(payload, dict):
         raise MalformedWebhook("body is not a JSON object")
+    _check_storable(payload)
     trace_id, event_type = payload.get("trace_id"), payload.get("type")
-    if not isinstance(trace_id, str) or not trace_id:
-        raise MalformedWebhook("trace_id: missing or not a string")
-    if not isinstance(event_type, str) or not event_type:
-        raise MalformedWebhook("type: missing or not a string")
+    if not _is_id(trace_id):
+        raise MalformedWebhook(f"trace_id: missing, not a string or over {MAX_ID_LENGTH} characters")
+    if not _is_id(event_type):
+        raise MalformedWebhook(f"type: missing, not a string or over {MAX_ID_LENGTH} characters")
     user_id = payload.get("user_id")
-    if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
-        raise MalformedWebhook("user_id: not an integer")
+    if user_id is not None and (
+        isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 <= user_id <= MAX_USER_ID
+    ):
+        raise MalformedWebhook("user_id: not a WHOOP user id (an integer from 0 to 2^63 - 1)")
     record_id = payload.get("id")
-    if event_type in KNOWN_TYPES and (not isinstance(record_id, str) or not record_id):
+    if record_id is not None and (
+        isinstance(record_id, bool) or not isinstance(record_id, str | int) or not _is_id(str(record_id))
+    ):
+        raise MalformedWebhook(f"id: not a string or integer of at most {MAX_ID_LENGTH} characters")
+    if event_type in KNOWN_TYPES and not isinstance(record_id, str):
         raise MalformedWebhook(f"id: a {event_type} event needs the record's UUID")
     return WebhookEvent(
         trace_id=trace_id,
@@ -116,3 +136,39 @@ def parse_event(body: bytes) -> WebhookEvent:
         record_id=str(record_id).lower() if record_id is not None else None,
         payload=payload,
     )
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+def _check_storable(payload: dict) -> None:
+    """Raise ``MalformedWebhook`` for what JSONB would refuse, or nesting past ``MAX_DEPTH``."""
+    pending: list[tuple[object, int]] = [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedWebhook(f"body nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                pending.append((item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise MalformedWebhook("a number is too large to store")
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise MalformedWebhook("a string holds a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedWebhook("a string holds a lone surrogate (not Unicode text)") from None

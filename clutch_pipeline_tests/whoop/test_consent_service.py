@@ -3,6 +3,7 @@ WHOOP simulator on the other side."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import psycopg
@@ -17,7 +18,7 @@ from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.consent import authorization_url
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 from clutch_pipeline_tests.whoop.athletes import add_player
-from clutch_pipeline_tests.whoop.conftest import LEBRON, TATUM, WHOOP_CLIENT_ID, WHOOP_CLIENT_SECRET
+from clutch_pipeline_tests.whoop.conftest import BROWN, LEBRON, TATUM, WHOOP_CLIENT_ID, WHOOP_CLIENT_SECRET
 
 API_KEY = "test-api-key-0123456789"
 
@@ -157,3 +158,91 @@ def test_the_authorize_endpoint_hands_out_a_fresh_url_behind_the_api_key(service
     assert requests.get(url, timeout=10).status_code == 401
     answer = requests.get(url, headers={"X-API-Key": API_KEY}, timeout=10)
     assert answer.status_code == 200 and "state=" in answer.json()["authorization_url"]
+
+
+# -- Re-authorizing with another WHOOP account ------------------------------------------------------
+
+
+def login_as(database_url, service, clock, state_for: int, whoop_login: int) -> requests.Response:
+    """A state issued for ``state_for``'s player; at WHOOP the member ``whoop_login`` logs in."""
+    url = authorize(database_url, service[1], clock, state_for).replace(
+        f"&athlete={state_for}", f"&athlete={whoop_login}"
+    )
+    return requests.get(url, timeout=10)
+
+
+def device_row(database_url, person_id: int) -> tuple:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT d.provider_user_id, d.access_token_encrypted, d.refresh_token_encrypted"
+            " FROM wearables_devices d JOIN players p USING (player_id) WHERE p.nba_person_id = %s",
+            (person_id,),
+        ).fetchone()
+
+
+def test_a_login_with_another_whoop_account_than_the_athletes_device_gets_409_and_stores_nothing(
+    database_url, service, whoop_clock, whoop_simulator
+):
+    assert login_as(database_url, service, whoop_clock, TATUM, TATUM).status_code == 200
+    linked = device_row(database_url, TATUM)
+    for other in (BROWN, LEBRON):
+        answer = login_as(database_url, service, whoop_clock, TATUM, other)
+        assert answer.status_code == 409, answer.text
+        assert "another WHOOP account" in answer.json()["detail"]
+    assert device_row(database_url, TATUM) == linked
+    assert linked[0] == str(whoop_simulator.athlete(TATUM).user_id)
+
+
+def test_the_athletes_own_account_can_authorize_again_after_another_was_refused(
+    database_url, service, whoop_clock
+):
+    login_as(database_url, service, whoop_clock, TATUM, TATUM)
+    login_as(database_url, service, whoop_clock, TATUM, LEBRON)
+    answer = login_as(database_url, service, whoop_clock, TATUM, TATUM)
+    assert answer.status_code == 200, answer.text
+
+
+def test_after_revocation_another_whoop_account_may_be_linked(
+    database_url, service, whoop_simulator, whoop_clock
+):
+    login_as(database_url, service, whoop_clock, TATUM, TATUM)
+    revoked = requests.delete(
+        f"{service[0]}/api/players/{TATUM}/wearables/revoke-consent",
+        headers={"X-API-Key": API_KEY},
+        timeout=10,
+    )
+    assert revoked.status_code == 200
+    answer = login_as(database_url, service, whoop_clock, TATUM, BROWN)
+    assert answer.status_code == 200, answer.text
+    assert device_row(database_url, TATUM)[0] == str(whoop_simulator.athlete(BROWN).user_id)
+
+
+# -- Malformed callbacks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=AB%00CD",
+        "code=abc&state=AB%00CD",
+        "code=abc&state=AB%ED%A0%80CD",
+        "code=abc&state=" + "A" * 65,
+        "code=ab%00c&state=ABCDEFGH",
+        "error=access%00denied&state=ABCDEFGH",
+    ],
+    ids=[
+        "nul-in-state-without-code",
+        "nul-in-state",
+        "surrogate-bytes-in-state",
+        "long-state",
+        "nul-in-code",
+        "nul-in-error",
+    ],
+)
+def test_a_malformed_callback_gets_400_with_a_plain_message_logged_once(service, query, caplog):
+    caplog.set_level(logging.INFO, logger="clutch_pipeline")
+    answer = requests.get(f"{service[0]}/api/auth/whoop/callback?{query}", timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert isinstance(answer.json()["detail"], str)
+    (record,) = [r for r in caplog.records if r.name.startswith("clutch_pipeline.service")]
+    assert record.exc_info is None

@@ -3,9 +3,12 @@ turns events into targeted sync runs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import dagster as dg
 import psycopg
@@ -13,12 +16,15 @@ import pytest
 import requests
 
 from clutch_pipeline.db.resources import PostgresResource
-from clutch_pipeline.service.app import ServiceConfig, create_app
+from clutch_pipeline.http_retry import RetryPolicy
+from clutch_pipeline.service.app import WEBHOOK_MAX_BYTES, ServiceConfig, create_app
 from clutch_pipeline.service.server import serve_in_background
 from clutch_pipeline.whoop.app import WhoopApp
+from clutch_pipeline.whoop.consent import revoke_consent
 from clutch_pipeline.whoop.sensors import whoop_sync_planner
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 from clutch_pipeline.whoop.webhooks import signature
+from clutch_pipeline_tests.whoop.athletes import add_device
 
 SECRET = "webhook-test-secret"
 NOW = datetime(2023, 1, 17, 12, 0, tzinfo=UTC)
@@ -171,3 +177,124 @@ def test_a_rescore_at_whoop_reaches_the_readings_through_webhook_sensor_and_run(
             "SELECT metric_value FROM wearables_readings WHERE metric_type = 'recovery_score'"
         ).fetchall()
     assert [float(v) for (v,) in values] == [3.0]
+
+
+# -- Bad input ---------------------------------------------------------------------------------------
+
+DEEP = b"[" * 30_000 + b"]" * 30_000  # within the size limit, past the JSON parser's recursion limit
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        body_of(user_id=2**70),
+        body_of(user_id=-1),
+        body_of(trace_id="trace\u0000-1"),
+        body_of(type="sleep.updated", note={"k\u0000": 1}),
+        body_of(id="\ud800"),
+        b'{"user_id": 456, "id": "x", "type": "x", "trace_id": "t", "deep": ' + DEEP + b"}",
+        b'{"user_id": 456, "id": "x", "type": "x", "trace_id": "t", "deep": ' + b"[" * 40 + b"]" * 40 + b"}",
+        b'{"user_id": 456, "id": "x", "type": "x", "trace_id": "t", "score": NaN}',
+        b'{"user_id": 456, "id": "x", "type": "x", "trace_id": "t", "score": 1e400}',
+        body_of(trace_id=hashlib.sha512(b"x").hexdigest() * 40),
+        b'{"user_id": 456, "id": "x", "type": "\xff\xfe", "trace_id": "t"}',
+    ],
+    ids=[
+        "user-id-2^70",
+        "negative-user-id",
+        "nul-in-trace-id",
+        "nul-in-a-key",
+        "lone-surrogate",
+        "nesting-30000-deep",
+        "nesting-40-deep",
+        "nan",
+        "infinite-number",
+        "trace-id-5120-characters",
+        "not-utf-8",
+    ],
+)
+def test_a_signed_but_malformed_body_gets_400_logged_once_and_nothing_stored(
+    service, database_url, body, caplog
+):
+    caplog.set_level(logging.INFO, logger="clutch_pipeline")
+    answer = requests.post(service, data=body, headers=signed(body), timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert isinstance(answer.json()["detail"], str)
+    assert stored(database_url) == []
+    (record,) = [r for r in caplog.records if r.name.startswith("clutch_pipeline.service")]
+    assert record.exc_info is None
+
+
+def raw_post(url: str, head: bytes, body_parts: list[bytes]) -> bytes:
+    """Send a request over a plain socket (``head`` without the request line's target) and read the
+    answer's status line: the server must answer without waiting for the rest of the body."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(b"POST " + parts.path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
+        try:
+            for part in body_parts:
+                sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before taking it all: its answer is what counts
+        return sock.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_a_body_declared_larger_than_the_limit_gets_413_before_it_is_read(service, database_url):
+    status = raw_post(service, b"Content-Length: 209715200\r\n", [b"{" * 1000])
+    assert status.split()[1] == b"413"
+    assert stored(database_url) == []
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit_with_413(service, database_url):
+    chunk = b"x" * 16384
+    frame = hex(len(chunk))[2:].encode() + b"\r\n" + chunk + b"\r\n"
+    # Past the limit, and never finished: the server stops reading at the limit and answers.
+    status = raw_post(
+        service, b"Transfer-Encoding: chunked\r\n", [frame] * (WEBHOOK_MAX_BYTES // len(chunk) + 1)
+    )
+    assert status.split()[1] == b"413"
+    assert stored(database_url) == []
+
+
+def test_a_body_at_the_limit_is_read(service, database_url):
+    event = body_of()
+    body = event[:-1] + b', "pad": "' + b" " * (WEBHOOK_MAX_BYTES - len(event) - 11) + b'"}'
+    assert len(body) == WEBHOOK_MAX_BYTES
+    assert requests.post(service, data=body, headers=signed(body), timeout=5).status_code == 204
+
+
+def test_events_of_a_whoop_user_whose_athlete_revoked_consent_are_answered_2xx_and_dropped(
+    service, database_url, caplog
+):
+    whoop = WhoopApp(
+        base_url="http://127.0.0.1:9",
+        client_id="client",
+        client_secret=SECRET,
+        redirect_uri="",
+        cipher=TokenCipher([generate_key()]),
+        retry=RetryPolicy(attempts=1),
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        add_device(conn, whoop.cipher, 1628369, whoop_user_id=USER, expires_at=NOW + timedelta(hours=1))
+        with whoop.open(conn, clock=lambda: NOW) as session:
+            revoke_consent(conn, session, 1628369)
+    caplog.set_level(logging.INFO, logger="clutch_pipeline")
+    body = body_of()
+    answer = requests.post(service, data=body, headers=signed(body), timeout=5)
+    assert answer.status_code == 204
+    assert stored(database_url) == []
+    assert len([r for r in caplog.records if r.name.startswith("clutch_pipeline.service")]) == 1
+
+
+def test_events_of_a_consented_athlete_are_stored(service, database_url):
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        add_device(
+            conn,
+            TokenCipher([generate_key()]),
+            1628369,
+            whoop_user_id=USER,
+            expires_at=NOW + timedelta(hours=1),
+        )
+    body = body_of()
+    assert requests.post(service, data=body, headers=signed(body), timeout=5).status_code == 204
+    assert len(stored(database_url)) == 1
