@@ -139,10 +139,9 @@ def serve(host: str, port: int) -> None:
     """Run the HTTP service: WHOOP's OAuth callback and the consent endpoints (FastAPI on uvicorn)."""
     from datetime import timedelta
 
-    import uvicorn
-
     from clutch_pipeline.cli.common import migrated_database_url, whoop_app
     from clutch_pipeline.service.app import ServiceConfig, create_app
+    from clutch_pipeline.service.server import run_service
 
     settings = load_settings()
     url, whoop = migrated_database_url(), whoop_app()
@@ -155,15 +154,7 @@ def serve(host: str, port: int) -> None:
         )
     )
     console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs); WHOOP at {whoop.base_url}")
-
-    def stopped(_signum, _frame) -> None:
-        raise SystemExit(0)
-
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again with the handler it
-    # found: make that a clean exit, so the embedded PostgreSQL is released as on any other exit.
-    signal.signal(signal.SIGTERM, stopped)
-    signal.signal(signal.SIGINT, stopped)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    run_service(app, host, port)
 
 
 @main.command()
