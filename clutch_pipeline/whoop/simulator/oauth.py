@@ -344,14 +344,13 @@ def _read_state(path: Path, client_id: str) -> _SavedState | None:
 
 def _write_private(path: Path, text: str) -> None:
     """Replace ``path`` atomically with a file only its owner can read (mode 600): a reader never
-    sees half a file, and the tokens of even a local fake stay private."""
+    sees half a file, and the tokens of even a local fake stay private. No fsync: it would triple the
+    cost of each save, and a file lost to a machine crash only means the athletes consent again."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w") as out:  # mkstemp creates it with mode 600
             out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
