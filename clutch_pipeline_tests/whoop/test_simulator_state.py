@@ -105,3 +105,15 @@ def test_an_unreadable_state_file_starts_the_simulator_afresh(make_whoop_simulat
     tokens = whoop_login(TATUM, simulator=simulator)
     assert profile(simulator, tokens["access_token"]).status_code == 200
     assert tokens["refresh_token"] in state.read_text()
+
+
+def test_a_given_secret_replaces_the_stored_one_and_keeps_the_grants(
+    make_whoop_simulator, whoop_login, tmp_path
+):
+    state = tmp_path / "state.json"
+    first = make_whoop_simulator(state_path=state)
+    tokens = whoop_login(TATUM, simulator=first)
+    second = restart(make_whoop_simulator, first, client_secret="rotated-secret", state_path=state)
+    third = restart(make_whoop_simulator, second, client_secret=None, state_path=state)
+    assert third.client_secret == "rotated-secret"
+    assert profile(third, tokens["access_token"]).status_code == 200
