@@ -240,6 +240,7 @@ class OAuthServer:
             self._authorized.discard(user_id)
             for token, access in list(self._access.items()):
                 if access.grant.user_id == user_id:
+                    access.grant.access_tokens.discard(token)
                     del self._access[token]
             self._drop_refresh_tokens(user_id)
             self._save()
@@ -295,6 +296,7 @@ class OAuthServer:
         never reordered); a no-op without ``state_path``."""
         if self.state_path is None:
             return
+        live = set(self._access)
         grants = {id(a.grant): a.grant for a in self._access.values()}
         grants |= {id(g): g for g in self._refresh.values()}
         state = _SavedState(
@@ -306,7 +308,7 @@ class OAuthServer:
                     user_id=g.user_id,
                     scopes=list(g.scopes),
                     refresh_token=g.refresh_token,
-                    access_tokens={t: self._access[t].expires_at for t in sorted(g.access_tokens)},
+                    access_tokens={t: self._access[t].expires_at for t in sorted(g.access_tokens & live)},
                 )
                 for g in sorted(grants.values(), key=lambda g: (g.user_id, g.refresh_token or ""))
             ],
