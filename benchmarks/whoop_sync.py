@@ -39,7 +39,15 @@ from clutch_pipeline.whoop.simulator import Game, Player, WhoopSimulator, simula
 from clutch_pipeline.whoop.sync import SyncOptions, sync_devices
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba_2022_23"
+# ``../shared`` beside the repository, or ``../../shared`` from a worktree under ``wt/``.
+SHARED = next(
+    (
+        up / "shared" / "data" / "nba_2022_23"
+        for up in Path(__file__).resolve().parents[2:4]
+        if (up / "shared" / "data" / "nba_2022_23").exists()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "nba_2022_23",
+)
 FIRST_DAY = date(2022, 11, 1)
 RAISED = 10**9
 

@@ -4,8 +4,14 @@ One multi-asset owns the four record types, because one pass over a device fetch
 recovery is timed by its sleep); it can be subset to sync only some types. Partitioned by UTC day: a
 backfill of a range of days is ONE run that syncs exactly those days for every consented device (or the
 players named in the config). The hourly schedule runs it in incremental mode instead: each due device
-from its own watermark up to now, recorded against yesterday and today. The webhook sensor runs it
-with the records its events name (``records`` / ``deleted`` in the config): those only.
+from its own watermark up to now, recorded against yesterday and today. The request planner (the
+sensor ``whoop_sync_planner``) runs it targeted: the records its webhook events name (``records`` /
+``deleted`` in the config) and the collections it schedules (``collections``: a pre-tip-off cycle, a
+reconciliation), those only.
+
+Each asset's metadata holds its own record type's figures (fetched, changed, readings, deleted, the
+requests and seconds spent on that type) and the devices synced; what belongs to the run as a whole
+(requests left today, every request by kind, the planner's figures) is in ``run_totals``.
 """
 
 import time
@@ -52,7 +58,8 @@ class WhoopSyncConfig(dg.Config):
     records: list[str] = Field(
         default_factory=list,
         description="Fetch only these records, as `<nba_person_id>:<cycle|recovery|sleep|workout>:<id>` (a "
-        "recovery by its sleep's UUID): what the webhook sensor asks for.",
+        "recovery by its sleep's UUID): what the request planner (whoop_sync_planner) asks for from "
+        "webhook events.",
     )
     deleted: list[str] = Field(
         default_factory=list,
@@ -61,7 +68,7 @@ class WhoopSyncConfig(dg.Config):
     collections: list[str] = Field(
         default_factory=list,
         description="Collections to sync incrementally for one player each, as `<nba_person_id>:<type>`: "
-        "what the request planner asks for (a pre-tip-off cycle, a reconciliation).",
+        "what the request planner (whoop_sync_planner) asks for (a pre-tip-off cycle, a reconciliation).",
     )
 
 
@@ -126,19 +133,16 @@ def whoop_sync(
         )
         spent = dict(session.budget.spent)
         left = session.budget.left_today()
-    seconds = time.perf_counter() - started
-    common = _summary(results, spent, left, seconds, window)
-    # The request planner's figures for this run, when it asked for it (see whoop/sensors.py).
-    common.update(
-        {k.removeprefix("clutch/"): v for k, v in context.run.tags.items() if k.startswith("clutch/plan")}
-    )
+    run_totals = _run_totals(results, spent, left, time.perf_counter() - started, context.run.tags)
+    context.log.info(f"run totals: {run_totals}")
+    shared = _device_figures(results, window)
     for record_type in record_types:
         yield dg.MaterializeResult(
             asset_key=ASSET_KEYS[record_type],
             metadata={
-                **common,
-                "records_fetched": sum(r.fetched[record_type] for r in results),
-                "requests_spent": spent.get(record_type, 0),
+                **shared,
+                **_type_figures(results, record_type, spent),
+                "run_totals": dg.MetadataValue.json(run_totals),
             },
         )
 
@@ -153,12 +157,11 @@ def _log_result(context: dg.AssetExecutionContext, result: DeviceSyncResult) -> 
         context.log.warning(f"player {result.nba_person_id}: {result.status}: {result.error}")
 
 
-def _summary(
-    results: list[DeviceSyncResult], spent: dict, left: int, seconds: float, window: tuple | None
-) -> dict:
+def _device_figures(results: list[DeviceSyncResult], window: tuple | None) -> dict:
+    """What every asset of the run shares: the window and the devices synced, and why any failed
+    (a device's sync covers all the selected record types at once)."""
     statuses = Counter(r.status for r in results)
     problems = {str(r.nba_person_id): f"{r.status}: {r.error}" for r in results if r.status != "success"}
-    shown = dict(sorted(problems.items())[:MAX_LISTED])
     return {
         "window": "incremental or named records"
         if window is None
@@ -168,15 +171,43 @@ def _summary(
         "devices_failed": statuses["error"],
         "devices_needing_reauthorization": statuses["needs_reauthorization"],
         "devices_busy": statuses["busy"],
+        "device_problems": dg.MetadataValue.json(dict(sorted(problems.items())[:MAX_LISTED])),
+    }
+
+
+def _type_figures(results: list[DeviceSyncResult], record_type: str, spent: dict) -> dict:
+    """One asset's own figures: its record type's counts over every device."""
+
+    def total(name: str) -> int:
+        return sum(getattr(r.by_type[record_type], name) for r in results if record_type in r.by_type)
+
+    seconds = sum(r.by_type[record_type].fetch_seconds for r in results if record_type in r.by_type)
+    return {
+        "records_fetched": total("fetched"),
+        "records_changed": total("changed"),
+        "readings_written": total("readings"),
+        "records_deleted": total("deleted"),
+        "unscorable_records": total("unscorable"),
+        "pending_records": total("pending"),
+        "malformed_records": total("malformed"),
+        "requests_spent": spent.get(record_type, 0),
+        "fetch_seconds": dg.MetadataValue.float(round(seconds, 2)),
+    }
+
+
+def _run_totals(
+    results: list[DeviceSyncResult], spent: dict, left: int, seconds: float, tags: dict[str, str]
+) -> dict:
+    """The run as a whole, shown once under ``run_totals`` rather than as each asset's own figure:
+    the requests spent by kind (token refreshes too) and left today, the records and readings of every
+    type, the run's seconds, and the request planner's figures when it asked for the run."""
+    return {
+        "seconds": round(seconds, 2),
+        "requests_spent": sum(spent.values()),
+        "requests_spent_by_kind": dict(sorted(spent.items())),
+        "requests_left_today": left,
         "records_changed": sum(r.records_changed for r in results),
         "readings_written": sum(r.readings_written for r in results),
-        "unscorable_records": sum(r.unscorable for r in results),
-        "pending_records": sum(r.pending for r in results),
-        "malformed_records": sum(r.malformed for r in results),
-        "records_deleted": sum(r.records_deleted for r in results),
-        "requests_spent_total": sum(spent.values()),
-        "requests_spent_by_kind": dg.MetadataValue.json(spent),
-        "requests_left_today": left,
-        "seconds": dg.MetadataValue.float(round(seconds, 2)),
-        "device_problems": dg.MetadataValue.json(shown),
+        # the request planner's figures for this run, when it asked for it (see whoop/sensors.py)
+        **{k.removeprefix("clutch/"): v for k, v in tags.items() if k.startswith("clutch/plan")},
     }

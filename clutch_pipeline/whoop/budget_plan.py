@@ -348,7 +348,11 @@ class _Athlete:
     playing_until: datetime | None  # when "playing today" ends, if it starts before the day ends
 
 
-def _classify(a: AthleteDay, now: datetime, day_start: datetime, day_end: datetime, c: BudgetConfig):
+def _classify(
+    a: AthleteDay, now: datetime, day_start: datetime, day_end: datetime, c: BudgetConfig
+) -> _Athlete:
+    """What the planner asks of an athlete, worked out once per tick: whether he plays today, is due
+    a pre-tip-off or reconciliation sync, and would cost a token refresh."""
     tips = [t for t in (a.next_tipoff, a.last_tipoff) if t is not None]
     playing = any(-c.playing_after <= t - now < c.playing_ahead for t in tips)
     window = any(-c.playing_after <= t - now < c.game_window for t in tips)
@@ -411,36 +415,90 @@ def plan_tick(
     ``athletes``: the consented athletes (events of anyone else are ignored). ``webhooks``: the events
     not yet fetched. ``requests_left_today``: ``per_day`` less the requests since 00:00 UTC.
     ``requests_left_this_minute``: ``per_minute`` less the requests of the last 60 s, when known.
+
+    Four steps, each its own function: classify the athletes and their events, project the day's
+    need to pick the degradation level and the pacing allowance, list the candidate syncs (dropping
+    what the level drops), then take candidates in priority order within the limits.
     """
     c = config or BudgetConfig()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
-    day_start = datetime.combine(now.date(), time(0), now.tzinfo)
-    day_end = day_start + timedelta(days=1)
-    hours_left = (day_end - now) / timedelta(hours=1)
-    ticks_left = max(math.ceil((day_end - now) / c.tick), 1)
-    costs = daily_budget(c.assumptions)
-
+    day = _Day.of(now, c)
     infos = {
-        a.nba_person_id: _classify(a, now, day_start, day_end, c)
+        a.nba_person_id: _classify(a, now, day.start, day.end, c)
         for a in sorted(athletes, key=lambda a: a.nba_person_id)
     }
+    events = _events_by_athlete(webhooks, infos)
+    refs = {person: _webhook_refs(evs) for person, evs in events.items()}
+    budget = _day_budget(
+        _day_needs(infos, refs, day, daily_budget(c.assumptions), c), day, requests_left_today, c
+    )
+    candidates = _Candidates()
+    _webhook_candidates(candidates, infos, events, refs, budget.level, now, c)
+    _scheduled_candidates(candidates, infos, budget.level, day, c)
+    syncs = _select(candidates, infos, budget.allowance, requests_left_today, requests_left_this_minute, c)
+    return Plan(
+        now,
+        budget.level,
+        syncs,
+        candidates.dropped,
+        candidates.deferred,
+        budget.allowance,
+        budget.reserve,
+        budget.needs[budget.level],
+        budget.needs,
+    )
+
+
+@dataclass(frozen=True)
+class _Day:
+    """The UTC day a tick falls in: the planner spreads the day's budget over what is left of it."""
+
+    now: datetime
+    start: datetime
+    end: datetime
+    hours_left: float
+    ticks_left: int
+
+    @classmethod
+    def of(cls, now: datetime, c: BudgetConfig) -> _Day:
+        start = datetime.combine(now.date(), time(0), now.tzinfo)
+        end = start + timedelta(days=1)
+        ticks_left = max(math.ceil((end - now) / c.tick), 1)
+        return cls(now, start, end, (end - now) / timedelta(hours=1), ticks_left)
+
+
+def _events_by_athlete(
+    webhooks: Sequence[PendingWebhook], infos: dict[int, _Athlete]
+) -> dict[int, list[PendingWebhook]]:
+    """Each consented athlete's pending events, oldest first (the order deduplication relies on);
+    an athlete not in ``athletes`` has no consent, so no request is ever made for his events."""
     events: dict[int, list[PendingWebhook]] = defaultdict(list)
     for e in sorted(webhooks, key=lambda e: (e.received_at, e.nba_person_id, e.record_type, e.record_id)):
-        if e.nba_person_id in infos:  # an athlete not in ``athletes`` has no consent: no request for him
+        if e.nba_person_id in infos:
             events[e.nba_person_id].append(e)
-    refs = {person: _webhook_refs(evs) for person, evs in events.items()}
+    return events
 
-    # -- how much the rest of the day needs, at each degradation level ------------------------------
+
+def _day_needs(
+    infos: dict[int, _Athlete],
+    refs: dict[int, tuple[tuple[str, ...], tuple[str, ...], int]],
+    day: _Day,
+    costs: DailyBudget,
+    c: BudgetConfig,
+) -> Counter[str]:
+    """Requests the rest of the UTC day needs, by the part each degradation step can drop or shrink:
+    ``_needed`` adds up the parts a level keeps, so the level is the first whose sum fits."""
     batching = costs.off_day_batched.webhook_per_hour / costs.off_day.webhook_per_hour
     need: Counter[str] = Counter()
     for person, info in infos.items():
         pending = refs[person][2] + 1 if person in refs and refs[person][2] else 0
-        playing = min(info.playing_until, day_end) - now if info.playing_until else timedelta(0)
-        playing_h = min(max(playing / timedelta(hours=1), 0.0), hours_left)
-        other_h = hours_left - playing_h
+        playing = min(info.playing_until, day.end) - day.now if info.playing_until else timedelta(0)
+        playing_h = min(max(playing / timedelta(hours=1), 0.0), day.hours_left)
+        other_h = day.hours_left - playing_h
         # the day's webhooks at the arithmetic's rate: a game day's if a tip-off falls in this UTC day
-        game_today = any(day_start <= t < day_end for t in (info.day.next_tipoff, info.day.last_tipoff) if t)
+        tips = (info.day.next_tipoff, info.day.last_tipoff)
+        game_today = any(day.start <= t < day.end for t in tips if t)
         rate = (costs.game_day if game_today else costs.off_day).webhook_per_hour
         need["protected"] += (pending if info.playing else 0) + rate * playing_h
         pending = 0 if info.playing else pending
@@ -453,32 +511,67 @@ def plan_tick(
         if info.reconcile_due and not merges:
             need["reconcile_window" if info.game_window else "reconcile_other"] += 5
         if not info.playing:
-            need["cycle"] += 2 * _cycles_left(info.day, now, day_end, c.cycle_interval)
-            need["cycle_degraded"] += 2 * _cycles_left(info.day, now, day_end, c.cycle_interval_degraded)
+            need["cycle"] += 2 * _cycles_left(info.day, day.now, day.end, c.cycle_interval)
+            need["cycle_degraded"] += 2 * _cycles_left(info.day, day.now, day.end, c.cycle_interval_degraded)
+    return need
 
-    def needed(level: int) -> float:
-        total = need["protected"]
-        total += need["pre_tipoff"] if level < 7 else 0
-        total += need["pre_tipoff_reconcile"] + need["reconcile_window"] if level < 4 else 0
-        total += need["reconcile_other"] if level < 1 else 0
-        total += (need["cycle"] if level < 2 else need["cycle_degraded"]) if level < 5 else 0
-        if level < 3:
-            total += need["webhooks_other"]
-        elif level < 6:
-            total += need["webhooks_other_batched"]
-        return total
 
-    level = next((k for k in range(8) if needed(k) <= requests_left_today), 7)
+def _needed(need: Counter[str], level: int) -> float:
+    """The day's projected need once the first ``level`` degradation steps are taken."""
+    total = need["protected"]
+    total += need["pre_tipoff"] if level < 7 else 0
+    total += need["pre_tipoff_reconcile"] + need["reconcile_window"] if level < 4 else 0
+    total += need["reconcile_other"] if level < 1 else 0
+    total += (need["cycle"] if level < 2 else need["cycle_degraded"]) if level < 5 else 0
+    if level < 3:
+        total += need["webhooks_other"]
+    elif level < 6:
+        total += need["webhooks_other_batched"]
+    return total
+
+
+@dataclass(frozen=True)
+class _Budget:
+    level: int
+    reserve: int
+    allowance: int
+    needs: tuple[int, ...]
+
+
+def _day_budget(need: Counter[str], day: _Day, requests_left_today: int, c: BudgetConfig) -> _Budget:
+    """The degradation level (the first that fits the requests left), what is kept back for the
+    athletes playing today, and this tick's share of the rest: spreading it over the ticks left keeps a
+    busy morning from spending the evening's requests."""
+    level = next((k for k in range(8) if _needed(need, k) <= requests_left_today), 7)
     reserve = math.ceil(need["protected"] + (need["pre_tipoff"] if level < 7 else 0))
     if level < 4:
         reserve += need["pre_tipoff_reconcile"]
-    spread = min(c.burst / ticks_left, 1.0)
+    spread = min(c.burst / day.ticks_left, 1.0)
     allowance = max(math.floor((requests_left_today - reserve) * spread), 0)
+    return _Budget(level, reserve, allowance, tuple(math.ceil(_needed(need, k)) for k in range(8)))
 
-    # -- candidates --------------------------------------------------------------------------------
-    candidates: list[tuple[tuple, PlannedSync]] = []
-    dropped: list[tuple[PlannedSync, str]] = []
-    deferred: list[tuple[PlannedSync, str]] = []
+
+@dataclass
+class _Candidates:
+    """Syncs offered this tick with their sort keys, and those dropped or deferred on the way."""
+
+    offered: list[tuple[tuple, PlannedSync]] = field(default_factory=list)
+    dropped: list[tuple[PlannedSync, str]] = field(default_factory=list)
+    deferred: list[tuple[PlannedSync, str]] = field(default_factory=list)
+
+
+def _webhook_candidates(
+    out: _Candidates,
+    infos: dict[int, _Athlete],
+    events: dict[int, list[PendingWebhook]],
+    refs: dict[int, tuple[tuple[str, ...], tuple[str, ...], int]],
+    level: int,
+    now: datetime,
+    c: BudgetConfig,
+) -> None:
+    """One webhook sync per athlete with events, ranked by whether he plays: an athlete playing today
+    is never dropped, the others are batched or held as the level says, and everyone's events settle
+    a few minutes so a sleep and its recovery make one fetch."""
     for person, (fetch, delete, cost) in sorted(refs.items()):
         info = infos[person]
         if info.playing:
@@ -488,65 +581,104 @@ def plan_tick(
         oldest = events[person][0].received_at
         sync = PlannedSync(person, WEBHOOK, priority, records=fetch, deleted=delete, fetch_requests=cost)
         if not fetch:  # deletions only: no request
-            candidates.append(((priority, 0, oldest, person), sync))
+            out.offered.append(((priority, 0, oldest, person), sync))
             continue
         if priority != P_WEBHOOK_PLAYING and level >= 6:
-            dropped.append((sync, degradation_reason(6)))
+            out.dropped.append((sync, degradation_reason(6)))
         elif priority != P_WEBHOOK_PLAYING and level >= 3 and now - oldest < c.batch_hold:
-            dropped.append((sync, degradation_reason(3)))
+            out.dropped.append((sync, degradation_reason(3)))
         elif now - oldest < c.settle:
-            deferred.append((sync, "settling: waiting for related events"))
+            out.deferred.append((sync, "settling: waiting for related events"))
         else:
-            candidates.append(((priority, 0, oldest, person), sync))
+            out.offered.append(((priority, 0, oldest, person), sync))
 
+
+def _scheduled_candidates(
+    out: _Candidates, infos: dict[int, _Athlete], level: int, day: _Day, c: BudgetConfig
+) -> None:
+    """The syncs due by the clock, per athlete: the pre-tip-off cycle (which stands in for his
+    reconciliation and cycle refresh), else the day's reconciliation and the 12-hour cycle refresh."""
     for person, info in infos.items():
-        a = info.day
         if info.pre_tipoff_due:
-            types = ALL_TYPES if info.reconcile_due and level < 4 else ("cycle",)
-            sync = PlannedSync(
-                person, PRE_TIPOFF, P_PRE_TIPOFF, record_types=types, fetch_requests=len(types)
-            )
-            if level >= 7:
-                dropped.append((sync, degradation_reason(7)))
-            elif not info.pre_tipoff_ready:
-                deferred.append((sync, "pre-tip-off: waiting for a fresh token until tip-off - 90 min"))
-            else:
-                candidates.append(((P_PRE_TIPOFF, 0, a.next_tipoff, person), sync))
+            _pre_tipoff_candidate(out, person, info, level)
             continue  # the pre-tip-off sync does this athlete's cycle (and reconciliation)
-        reconciling = False
-        if info.reconcile_due and not info.pre_tipoff_later:
-            priority = P_RECONCILE_GAME_WINDOW if info.game_window else P_RECONCILE_OTHER
-            sync = PlannedSync(person, RECONCILIATION, priority, record_types=ALL_TYPES, fetch_requests=4)
-            if priority == P_RECONCILE_OTHER and level >= 1:
-                dropped.append((sync, degradation_reason(1)))
-            elif level >= 4:
-                dropped.append((sync, degradation_reason(4)))
-            else:
-                reconciling = True
-                candidates.append(
-                    ((priority, int(info.refresh), a.last_reconciled or day_start, person), sync)
-                )
-        if not info.playing and not reconciling and _cycle_due(a, now, c.cycle_interval):
-            sync = PlannedSync(person, CYCLE, P_CYCLE_OFF_DAY, record_types=("cycle",), fetch_requests=1)
-            if level >= 5:
-                dropped.append((sync, degradation_reason(5)))
-            elif level >= 2 and not _cycle_due(a, now, c.cycle_interval_degraded):
-                dropped.append((sync, degradation_reason(2)))
-            else:
-                key = (P_CYCLE_OFF_DAY, int(info.refresh), a.last_cycle_sync or day_start, person)
-                candidates.append((key, sync))
+        reconciling = _reconciliation_candidate(out, person, info, level, day)
+        if not info.playing and not reconciling and _cycle_due(info.day, day.now, c.cycle_interval):
+            _cycle_candidate(out, person, info, level, day, c)
 
-    # -- selection, in priority order --------------------------------------------------------------
-    # a tick shorter than a minute gets its share of the minute
-    minute_cap = math.floor((c.per_minute - c.per_minute_margin) * min(c.tick / timedelta(minutes=1), 1.0))
+
+def _pre_tipoff_candidate(out: _Candidates, person: int, info: _Athlete, level: int) -> None:
+    """The cycle before tip-off, and all four collections when his reconciliation is still due (one
+    sync instead of two); it waits for a fresh token until the deadline so it costs no refresh."""
+    types = ALL_TYPES if info.reconcile_due and level < 4 else ("cycle",)
+    sync = PlannedSync(person, PRE_TIPOFF, P_PRE_TIPOFF, record_types=types, fetch_requests=len(types))
+    if level >= 7:
+        out.dropped.append((sync, degradation_reason(7)))
+    elif not info.pre_tipoff_ready:
+        out.deferred.append((sync, "pre-tip-off: waiting for a fresh token until tip-off - 90 min"))
+    else:
+        out.offered.append(((P_PRE_TIPOFF, 0, info.day.next_tipoff, person), sync))
+
+
+def _reconciliation_candidate(out: _Candidates, person: int, info: _Athlete, level: int, day: _Day) -> bool:
+    """The day's reconciliation unless a pre-tip-off sync later today will do it; True when offered
+    (it fetches the cycle too, so no separate cycle refresh is needed). Fresh tokens go first."""
+    if not info.reconcile_due or info.pre_tipoff_later:
+        return False
+    priority = P_RECONCILE_GAME_WINDOW if info.game_window else P_RECONCILE_OTHER
+    sync = PlannedSync(person, RECONCILIATION, priority, record_types=ALL_TYPES, fetch_requests=4)
+    if priority == P_RECONCILE_OTHER and level >= 1:
+        out.dropped.append((sync, degradation_reason(1)))
+    elif level >= 4:
+        out.dropped.append((sync, degradation_reason(4)))
+    else:
+        key = (priority, int(info.refresh), info.day.last_reconciled or day.start, person)
+        out.offered.append((key, sync))
+        return True
+    return False
+
+
+def _cycle_candidate(
+    out: _Candidates, person: int, info: _Athlete, level: int, day: _Day, c: BudgetConfig
+) -> None:
+    """An off-day athlete's cycle refresh (WHOOP sends no webhook for cycles): every 12 h, every 24 h
+    from degradation step 2, none from step 5."""
+    sync = PlannedSync(person, CYCLE, P_CYCLE_OFF_DAY, record_types=("cycle",), fetch_requests=1)
+    if level >= 5:
+        out.dropped.append((sync, degradation_reason(5)))
+    elif level >= 2 and not _cycle_due(info.day, day.now, c.cycle_interval_degraded):
+        out.dropped.append((sync, degradation_reason(2)))
+    else:
+        key = (P_CYCLE_OFF_DAY, int(info.refresh), info.day.last_cycle_sync or day.start, person)
+        out.offered.append((key, sync))
+
+
+def _minute_cap(requests_left_this_minute: int | None, c: BudgetConfig) -> int:
+    """Requests one tick may plan: the per-minute limit less a margin (a tick shorter than a minute
+    gets its share), so one tick's run fits in one minute of WHOOP's window."""
+    cap = math.floor((c.per_minute - c.per_minute_margin) * min(c.tick / timedelta(minutes=1), 1.0))
     if requests_left_this_minute is not None:
-        minute_cap = min(minute_cap, requests_left_this_minute - c.per_minute_margin)
-    minute_cap = max(minute_cap, 0)
+        cap = min(cap, requests_left_this_minute - c.per_minute_margin)
+    return max(cap, 0)
+
+
+def _select(
+    candidates: _Candidates,
+    infos: dict[int, _Athlete],
+    allowance: int,
+    requests_left_today: int,
+    requests_left_this_minute: int | None,
+    c: BudgetConfig,
+) -> list[PlannedSync]:
+    """Take the offered syncs in priority order until the minute is full (everything after waits for
+    the next tick, so a lower priority never overtakes a higher one) and, from priority 2 on, until
+    the pacing allowance is spent. An athlete's token refresh is costed on his first sync only."""
+    minute_cap = _minute_cap(requests_left_this_minute, c)
     spent = discretionary = 0
     refreshed: set[int] = set()
     syncs: list[PlannedSync] = []
     minute_full = paced_out = False
-    for _, sync in sorted(candidates, key=lambda item: item[0]):
+    for _, sync in sorted(candidates.offered, key=lambda item: item[0]):
         person = sync.nba_person_id
         refresh = sync.fetch_requests > 0 and infos[person].refresh and person not in refreshed
         sync = replace(sync, token_refresh=refresh)
@@ -556,14 +688,14 @@ def plan_tick(
             continue
         if minute_full or spent + cost > minute_cap:
             minute_full = True
-            deferred.append((sync, "per-minute limit: next tick"))
+            candidates.deferred.append((sync, "per-minute limit: next tick"))
             continue
         if sync.priority == P_PRE_TIPOFF and spent + cost > requests_left_today:
-            deferred.append((sync, "no request left today"))
+            candidates.deferred.append((sync, "no request left today"))
             continue
         if sync.priority >= P_WEBHOOK_TOMORROW and (paced_out or discretionary + cost > allowance):
             paced_out = True
-            deferred.append((sync, "pacing: the day's budget spread over the ticks left"))
+            candidates.deferred.append((sync, "pacing: the day's budget spread over the ticks left"))
             continue
         spent += cost
         if sync.priority >= P_WEBHOOK_TOMORROW:
@@ -571,5 +703,4 @@ def plan_tick(
         if refresh:
             refreshed.add(person)
         syncs.append(sync)
-    needs = tuple(math.ceil(needed(k)) for k in range(8))
-    return Plan(now, level, syncs, dropped, deferred, allowance, reserve, needs[level], needs)
+    return syncs

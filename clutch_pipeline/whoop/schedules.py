@@ -9,7 +9,7 @@ from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.partitions import whoop_days
 
 WHOOP_SYNC_JOB = "sync_whoop"
-# A device synced within this many minutes is not due yet (a webhook run or a manual sync just did it).
+# A device synced within this many minutes is not due yet (a planner run or a manual sync just did it).
 DUE_AFTER_MINUTES = 50
 
 

@@ -12,7 +12,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -396,8 +396,18 @@ def raw_payloads(
 
 @dataclass(frozen=True)
 class WriteCounts:
-    records_changed: int
-    readings_written: int
+    """What a write changed, by record type (each WHOOP asset reports its own)."""
+
+    changed: dict[str, int] = field(default_factory=dict)  # records new or changed
+    readings: dict[str, int] = field(default_factory=dict)  # readings written for them
+
+    @property
+    def records_changed(self) -> int:
+        return sum(self.changed.values())
+
+    @property
+    def readings_written(self) -> int:
+        return sum(self.readings.values())
 
 
 def write_records(
@@ -410,7 +420,7 @@ def write_records(
     transaction (or its own; the staging tables need one).
     """
     if not records:
-        return WriteCounts(0, 0)
+        return WriteCounts()
     with conn.transaction():  # a savepoint inside the caller's transaction, else its own
         return _write_records(conn, device, records)
 
@@ -506,19 +516,23 @@ def _write_records(
     )
     written = conn.execute(
         """
-        INSERT INTO wearables_readings (device_id, player_id, source_record_type, source_record_id,
-            reading_timestamp, reading_end, timezone_offset, metric_type, metric_value, metric_unit,
-            quality_score, activity_state, source_session_id)
-        SELECT %(device)s, %(player)s, s.record_type, s.record_id, s.reading_timestamp, s.reading_end,
-               s.timezone_offset, s.metric_type, s.metric_value, s.metric_unit, s.quality_score,
-               s.activity_state, s.source_session_id
-        FROM whoop_readings_stage s JOIN whoop_changed c USING (record_type, record_id)
+        WITH written AS (
+            INSERT INTO wearables_readings (device_id, player_id, source_record_type, source_record_id,
+                reading_timestamp, reading_end, timezone_offset, metric_type, metric_value, metric_unit,
+                quality_score, activity_state, source_session_id)
+            SELECT %(device)s, %(player)s, s.record_type, s.record_id, s.reading_timestamp, s.reading_end,
+                   s.timezone_offset, s.metric_type, s.metric_value, s.metric_unit, s.quality_score,
+                   s.activity_state, s.source_session_id
+            FROM whoop_readings_stage s JOIN whoop_changed c USING (record_type, record_id)
+            RETURNING source_record_type
+        )
+        SELECT source_record_type, count(*) FROM written GROUP BY 1
         """,
         params,
-    ).rowcount
-    changed = conn.execute("SELECT count(*) FROM whoop_changed").fetchone()[0]
+    ).fetchall()
+    changed = conn.execute("SELECT record_type, count(*) FROM whoop_changed GROUP BY 1").fetchall()
     conn.execute("TRUNCATE whoop_raw_stage, whoop_readings_stage, whoop_changed")
-    return WriteCounts(changed, written)
+    return WriteCounts(dict(changed), dict(written))
 
 
 # -- Webhook events ------------------------------------------------------------------------------------
@@ -604,19 +618,27 @@ def syncable_devices_of_users(conn: psycopg.Connection, whoop_user_ids: Sequence
     return {int(row[3]): Device(*row) for row in rows}
 
 
-def delete_records(conn: psycopg.Connection, device: Device, refs: Iterable[tuple[str, str]]) -> int:
-    """Remove records WHOOP deleted; their readings go with them (foreign key cascade)."""
+def delete_records(
+    conn: psycopg.Connection, device: Device, refs: Iterable[tuple[str, str]]
+) -> dict[str, int]:
+    """Remove records WHOOP deleted; their readings go with them (foreign key cascade). How many
+    records went, by record type."""
     refs = list(refs)
     if not refs:
-        return 0
-    return conn.execute(
+        return {}
+    rows = conn.execute(
         """
-        DELETE FROM wearables_raw_records r
-        USING unnest(%s::text[], %s::text[]) AS gone(record_type, record_id)
-        WHERE r.device_id = %s AND r.record_type = gone.record_type AND r.record_id = gone.record_id
+        WITH gone AS (
+            DELETE FROM wearables_raw_records r
+            USING unnest(%s::text[], %s::text[]) AS gone(record_type, record_id)
+            WHERE r.device_id = %s AND r.record_type = gone.record_type AND r.record_id = gone.record_id
+            RETURNING r.record_type
+        )
+        SELECT record_type, count(*) FROM gone GROUP BY 1
         """,
         ([t for t, _ in refs], [i for _, i in refs], device.device_id),
-    ).rowcount
+    ).fetchall()
+    return dict(rows)
 
 
 # -- Revocation ------------------------------------------------------------------------------------------

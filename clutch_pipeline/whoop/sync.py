@@ -8,9 +8,14 @@ Two kinds of window:
 - explicit (a backfill of days, ``--since/--until``): exactly [start, end), for any period; the
   watermark is left alone.
 
+Or targeted, as the request planner (the sensor ``whoop_sync_planner``) asks: records named by id
+(webhook events), deletions, and collections synced incrementally (a pre-tip-off cycle, a
+reconciliation).
+
 A device's records are written in one transaction after every page has been read, so a sync that
 fails half way writes nothing. A device that fails (retries used up, a bad answer, a refused refresh
-token) gets its status and message, and the other devices carry on.
+token) gets its status and message, and the other devices carry on. Counts are kept by record type,
+so each WHOOP asset reports its own.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -88,19 +94,74 @@ def by_player(texts: Sequence[str]) -> dict[int, list[RecordRef]]:
 
 
 @dataclass
+class TypeCounts:
+    """One record type's share of a device's sync: each WHOOP asset reports its own type's."""
+
+    fetched: int = 0  # records read from WHOOP
+    changed: int = 0  # records new or changed here
+    readings: int = 0  # readings written for them
+    deleted: int = 0  # records removed here because WHOOP deleted them
+    unscorable: int = 0
+    pending: int = 0  # still PENDING_SCORE: fetched again until scored
+    malformed: int = 0  # skipped: they break the v2 contract
+    fetch_seconds: float = 0.0  # waiting for WHOOP's answers (a token refresh on the way included)
+
+
+@dataclass
 class DeviceSyncResult:
     nba_person_id: int
     device_id: uuid.UUID
     status: str = "success"  # success | error | needs_reauthorization | busy
-    fetched: Counter[str] = field(default_factory=Counter)
-    records_changed: int = 0
-    readings_written: int = 0
-    unscorable: int = 0
-    pending: int = 0
-    malformed: int = 0
-    records_deleted: int = 0
+    by_type: defaultdict[str, TypeCounts] = field(default_factory=lambda: defaultdict(TypeCounts))
     error: str | None = None
     seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        """A count of ``TypeCounts`` over every record type."""
+        return sum(getattr(counts, name) for counts in self.by_type.values())
+
+    @property
+    def fetched(self) -> Counter[str]:
+        return Counter({t: c.fetched for t, c in self.by_type.items()})
+
+    @property
+    def records_changed(self) -> int:
+        return self.total("changed")
+
+    @property
+    def readings_written(self) -> int:
+        return self.total("readings")
+
+    @property
+    def records_deleted(self) -> int:
+        return self.total("deleted")
+
+    @property
+    def unscorable(self) -> int:
+        return self.total("unscorable")
+
+    @property
+    def pending(self) -> int:
+        return self.total("pending")
+
+    @property
+    def malformed(self) -> int:
+        return self.total("malformed")
+
+
+class _TimedClient:
+    """A device's client that adds the time each GET waits to its record type's ``fetch_seconds``."""
+
+    def __init__(self, client: DeviceClient, result: DeviceSyncResult) -> None:
+        self.client = client
+        self.result = result
+
+    def get(self, kind: str, path: str, params: Mapping[str, Any] | None = None) -> dict:
+        started = time.perf_counter()
+        try:
+            return self.client.get(kind, path, params)
+        finally:
+            self.result.by_type[kind].fetch_seconds += time.perf_counter() - started
 
 
 def sync_device(
@@ -122,54 +183,105 @@ def sync_device(
     incrementally; otherwise ``window`` ([start, end)) or, without it, every type incrementally.
 
     ``conn`` must be in autocommit mode; the device is locked for the duration so an hourly run, a
-    webhook run and a backfill never work on it at once (a busy device is skipped, not waited for).
+    planner run and a backfill never work on it at once (a busy device is skipped, not waited for).
+
+    The device's status is ``syncing`` only while this call holds its lock: however the sync ends
+    (success, re-authorization needed, retries used up, a bad answer, any other exception, Ctrl-C)
+    it leaves ``success`` or ``error`` with the reason. Exceptions other than a device's own errors
+    still propagate, once the status is written.
     """
     started = time.perf_counter()
     result = DeviceSyncResult(device.nba_person_id, device.device_id)
     try:
         with device_lock(conn, str(device.device_id), wait=False):
             store.set_sync_status(conn, device.device_id, "syncing", now)
-            client = DeviceClient(api, tokens, device.device_id)
-            targeted = bool(records or deleted or collections)
-            if targeted:
-                windows = _windows(conn, device, now, None, collections, options) if collections else {}
-                payloads = {
-                    t: _fetch_window(client, t, *windows[t], result) for t in FETCH_ORDER if t in windows
-                }
-                for record_type, items in _fetch_named(client, records, result).items():
-                    payloads.setdefault(record_type, []).extend(items)
-            else:
-                windows = _windows(conn, device, now, window, record_types, options)
-                payloads = {
-                    t: _fetch_window(client, t, *windows[t], result) for t in FETCH_ORDER if t in windows
-                }
-            _resolve_sleeps_of_recoveries(conn, client, device, payloads)
-            normalized = _normalize(payloads, result)
-            with conn.transaction():
-                result.records_deleted = store.delete_records(
-                    conn, device, [(r.record_type, r.record_id) for r in deleted]
+            finished = False
+            try:
+                _sync_locked(
+                    conn,
+                    _TimedClient(DeviceClient(api, tokens, device.device_id), result),
+                    device,
+                    now,
+                    result,
+                    window=window,
+                    records=records,
+                    deleted=deleted,
+                    collections=collections,
+                    record_types=record_types,
+                    options=options,
                 )
-                counts = store.write_records(conn, device, normalized)
-                if window is None and windows:  # incremental collections: they are synced up to now
-                    store.advance_watermarks(
-                        conn, device.device_id, {t: end for t, (_, end) in windows.items()}, now
-                    )
-                store.set_sync_status(conn, device.device_id, "success", now)
-            result.records_changed = counts.records_changed
-            result.readings_written = counts.readings_written
+                finished = True  # its transaction stored the records and the status "success"
+            except NeedsReauthorization as exc:
+                result.status, result.error = "needs_reauthorization", str(exc)
+            except ERRORS_OF_A_DEVICE as exc:
+                result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "device %s (player %s): sync failed: %s", device.device_id, device.nba_person_id, exc
+                )
+            except BaseException as exc:  # anything else, Ctrl-C included: recorded, then raised
+                result.status, result.error = "error", f"sync stopped by {_described(exc)}"
+                raise
+            finally:
+                if not finished:
+                    _record_failure(conn, device, now, result.error or "the sync stopped before it finished")
     except LockBusy:
         result.status = "busy"
         result.error = "another sync of this device is running"
-    except NeedsReauthorization as exc:
-        result.status = "needs_reauthorization"
-        result.error = str(exc)
-    except ERRORS_OF_A_DEVICE as exc:
-        result.status = "error"
-        result.error = f"{type(exc).__name__}: {exc}"
-        store.set_sync_status(conn, device.device_id, "error", now, result.error)
-        log.warning("device %s (player %s): sync failed: %s", device.device_id, device.nba_person_id, exc)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _record_failure(conn: psycopg.Connection, device: store.Device, now: datetime, message: str) -> None:
+    """Leave the device ``error`` with why, so no status says ``syncing`` after the sync has ended.
+    Called while an exception may be in flight: a failure here is logged, never raised over it."""
+    try:
+        store.set_sync_status(conn, device.device_id, "error", now, message)
+    except psycopg.Error as exc:
+        log.error("device %s: could not record the end of its sync (%s): %s", device.device_id, message, exc)
+
+
+def _sync_locked(
+    conn: psycopg.Connection,
+    client: _TimedClient,
+    device: store.Device,
+    now: datetime,
+    result: DeviceSyncResult,
+    *,
+    window: tuple[datetime, datetime] | None,
+    records: Sequence[RecordRef],
+    deleted: Sequence[RecordRef],
+    collections: Sequence[str],
+    record_types: Sequence[str],
+    options: SyncOptions,
+) -> None:
+    """The sync itself, under the device's lock: every page read first, then one transaction writes
+    the records, moves the watermarks and sets ``success`` (a sync that fails half way writes nothing)."""
+    if records or deleted or collections:
+        windows = _windows(conn, device, now, None, collections, options) if collections else {}
+        payloads = {t: _fetch_window(client, t, *windows[t], result) for t in FETCH_ORDER if t in windows}
+        for record_type, items in _fetch_named(client, records, result).items():
+            payloads.setdefault(record_type, []).extend(items)
+    else:
+        windows = _windows(conn, device, now, window, record_types, options)
+        payloads = {t: _fetch_window(client, t, *windows[t], result) for t in FETCH_ORDER if t in windows}
+    _resolve_sleeps_of_recoveries(conn, client, device, payloads)
+    normalized = _normalize(payloads, result)
+    with conn.transaction():
+        gone = store.delete_records(conn, device, [(r.record_type, r.record_id) for r in deleted])
+        counts = store.write_records(conn, device, normalized)
+        if window is None and windows:  # incremental collections: they are synced up to now
+            store.advance_watermarks(conn, device.device_id, {t: end for t, (_, end) in windows.items()}, now)
+        store.set_sync_status(conn, device.device_id, "success", now)
+    for record_type, n in gone.items():
+        result.by_type[record_type].deleted += n
+    for record_type, n in counts.changed.items():
+        result.by_type[record_type].changed += n
+    for record_type, n in counts.readings.items():
+        result.by_type[record_type].readings += n
 
 
 def sync_devices(
@@ -238,17 +350,17 @@ def _windows(
 
 
 def _fetch_window(
-    client: DeviceClient, record_type: str, start: datetime, end: datetime, result: DeviceSyncResult
+    client: _TimedClient, record_type: str, start: datetime, end: datetime, result: DeviceSyncResult
 ) -> list[dict]:
     records: list[dict] = []
     for page in collection_pages(client.get, record_type, start, end):
         records.extend(page)
-    result.fetched[record_type] += len(records)
+    result.by_type[record_type].fetched += len(records)
     return records
 
 
 def _fetch_named(
-    client: DeviceClient, refs: Sequence[RecordRef], result: DeviceSyncResult
+    client: _TimedClient, refs: Sequence[RecordRef], result: DeviceSyncResult
 ) -> dict[str, list[dict]]:
     """Records by id. A recovery is named by its sleep's UUID and has no endpoint of its own: fetch
     the sleep, then ``/v2/cycle/{cycle_id}/recovery``. A record WHOOP no longer has is skipped."""
@@ -269,12 +381,12 @@ def _fetch_named(
             log.info("%s %s: not found at WHOOP; skipped", ref.record_type, ref.record_id)
             continue
     for record_type, items in payloads.items():
-        result.fetched[record_type] += len(items)
+        result.by_type[record_type].fetched += len(items)
     return payloads
 
 
 def _resolve_sleeps_of_recoveries(
-    conn: psycopg.Connection, client: DeviceClient, device: store.Device, payloads: dict[str, list[dict]]
+    conn: psycopg.Connection, client: _TimedClient, device: store.Device, payloads: dict[str, list[dict]]
 ) -> None:
     """Make sure the sleep of every recovery is at hand (it gives the recovery its time and zone):
     from this sync, else from the raw records, else fetched by id."""
@@ -306,12 +418,12 @@ def _normalize(payloads: dict[str, list[dict]], result: DeviceSyncResult) -> lis
             try:
                 record = normalize(record_type, payload, sleeps=sleeps)
             except MalformedRecord as exc:
-                result.malformed += 1
+                result.by_type[record_type].malformed += 1
                 log.warning("skipped a malformed record: %s", exc)
                 continue
             if record.unscorable:
-                result.unscorable += 1
+                result.by_type[record_type].unscorable += 1
             elif record.pending:
-                result.pending += 1
+                result.by_type[record_type].pending += 1
             normalized.append(record)
     return normalized

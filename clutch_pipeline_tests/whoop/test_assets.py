@@ -72,7 +72,7 @@ def test_a_day_partition_syncs_that_day_for_every_consented_device(database_url,
     sleeps = metadata["whoop_sleeps"]
     assert sleeps["devices_synced"].value == 2 and sleeps["records_fetched"].value >= 2
     assert sleeps["window"].value == "2023-01-05T00:00:00+00:00 .. 2023-01-06T00:00:00+00:00"
-    assert sleeps["requests_left_today"].value < 10_000
+    assert sleeps["run_totals"].value["requests_left_today"] < 10_000
     starts = (
         psycopg.connect(database_url)
         .execute(
@@ -82,6 +82,41 @@ def test_a_day_partition_syncs_that_day_for_every_consented_device(database_url,
         .fetchone()
     )
     assert starts[0] >= datetime(2023, 1, 5, tzinfo=UTC) and starts[1] < datetime(2023, 1, 6, tzinfo=UTC)
+
+
+def test_each_asset_reports_its_own_record_types_figures_and_the_run_totals_once(
+    database_url, simulator, consented
+):
+    result = dg.materialize(
+        [whoop_sync], partition_key="2023-01-05", resources=resources(database_url, simulator)
+    )
+    metadata = {
+        m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
+        for m in result.asset_materializations_for_node("whoop_sync")
+    }
+    with psycopg.connect(database_url) as conn:
+        stored = dict(
+            conn.execute("SELECT r.record_type, count(*) FROM wearables_raw_records r GROUP BY 1").fetchall()
+        )
+        readings = dict(
+            conn.execute("SELECT source_record_type, count(*) FROM wearables_readings GROUP BY 1").fetchall()
+        )
+    for asset, record_type in [
+        ("whoop_cycles", "cycle"),
+        ("whoop_recoveries", "recovery"),
+        ("whoop_sleeps", "sleep"),
+        ("whoop_workouts", "workout"),
+    ]:
+        figures = metadata[asset]
+        assert figures["records_changed"] == stored[record_type], asset
+        assert figures["readings_written"] == readings[record_type], asset
+        assert figures["requests_spent"] >= 2 and figures["fetch_seconds"] > 0, asset
+        assert figures["run_totals"] == metadata["whoop_cycles"]["run_totals"]
+    totals = metadata["whoop_cycles"]["run_totals"]
+    assert totals["records_changed"] == sum(stored.values())
+    assert totals["readings_written"] == sum(readings.values())
+    assert totals["requests_spent"] == sum(totals["requests_spent_by_kind"].values())
+    assert "requests_left_today" not in metadata["whoop_sleeps"]  # the run's, not the asset's
 
 
 def test_a_subset_syncs_only_the_selected_record_types(database_url, simulator, consented):

@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
+from clutch_pipeline.db.locks import device_lock
 from clutch_pipeline.http_retry import RetryPolicy
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
+from clutch_pipeline.whoop.budget import utc_now
 from clutch_pipeline.whoop.simulator import simulate_athletes
 from clutch_pipeline.whoop.sync import SyncOptions, by_player, sync_devices
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
@@ -404,3 +406,95 @@ def test_a_planned_collection_sync_fetches_that_collection_only_and_moves_its_wa
     sent = whoop_simulator.received("/developer/v2/")[before:]
     assert {r.path for r in sent} == {"/developer/v2/cycle"}
     assert set(store.watermarks(autocommit, tatum.device_id)) == {"cycle"}
+
+
+# -- the sync status: never left "syncing" -----------------------------------------------------------
+
+
+def status_of(conn) -> tuple[str, str | None]:
+    status = store.consent_status(conn, TATUM)
+    return status["sync_status"], status["sync_error_message"]
+
+
+@pytest.fixture
+def tatum(autocommit, whoop_simulator, cipher, whoop_clock, waits):
+    """Tatum's device, consented; the app that syncs it."""
+    app = make_app(whoop_simulator, cipher, waits)
+    return app, consent_through_oauth(autocommit, app, whoop_simulator, TATUM, whoop_clock)
+
+
+def test_a_successful_sync_leaves_success(autocommit, tatum, whoop_clock, waits):
+    app, device = tatum
+    (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+    assert result.status == "success" and status_of(autocommit) == ("success", None)
+
+
+def test_a_device_whose_consent_went_before_its_turn_is_left_in_error(autocommit, tatum, whoop_clock, waits):
+    app, device = tatum  # listed for the run, then revoked before the sync reached it
+    store.record_revocation(autocommit, device.device_id, whoop_clock())
+    (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+    status, message = status_of(autocommit)
+    assert result.status == "needs_reauthorization"
+    assert status == "error" and "authorize again" in message
+
+
+def test_a_refused_refresh_token_leaves_error(autocommit, tatum, whoop_simulator, whoop_clock, waits):
+    app, device = tatum
+    whoop_simulator.revoke_refresh_tokens()
+    whoop_simulator.expire_access_tokens()
+    (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+    status, message = status_of(autocommit)
+    assert result.status == "needs_reauthorization"
+    assert status == "error" and "invalid_grant" in message
+
+
+def test_retries_used_up_leave_error(autocommit, tatum, whoop_simulator, whoop_clock, waits):
+    app, device = tatum
+    whoop_simulator.fail("/v2/cycle", status=502, times=None)
+    sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+    status, message = status_of(autocommit)
+    assert status == "error" and "HTTP 502" in message
+
+
+def test_an_answer_without_records_leaves_error(autocommit, tatum, whoop_simulator, whoop_clock, waits):
+    app, device = tatum
+    whoop_simulator.fail("/v2/cycle", status=200)  # a JSON object, but no records list
+    sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+    status, message = status_of(autocommit)
+    assert status == "error" and "WhoopPayloadError" in message
+
+
+def test_an_unexpected_exception_leaves_error_and_still_propagates(
+    autocommit, tatum, whoop_simulator, whoop_clock, waits
+):
+    app, device = tatum
+    # PostgreSQL's jsonb refuses \u0000: storing this payload fails, which the sync does not expect.
+    workout = whoop_simulator.athlete(TATUM).workouts[0]
+    workout.fields["note"] = "nul \x00 inside"
+    with pytest.raises(Exception, match="unsupported Unicode escape sequence"):
+        sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+    status, message = status_of(autocommit)
+    assert status == "error" and message.startswith("sync stopped by")
+
+
+def test_ctrl_c_during_a_sync_leaves_error_and_still_propagates(
+    autocommit, tatum, whoop_simulator, cipher, whoop_clock
+):
+    _, device = tatum
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the sync waits to retry
+
+    whoop_simulator.fail("/v2/cycle", status=503, times=1)
+    app = make_app(whoop_simulator, cipher, interrupted, retry=RetryPolicy(attempts=4, sleep=interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        sync(autocommit, app, whoop_clock, interrupted, [device], window=WINDOW)
+    assert status_of(autocommit) == ("error", "sync stopped by KeyboardInterrupt")
+
+
+def test_a_busy_device_keeps_the_other_syncs_status(autocommit, tatum, database_url, whoop_clock, waits):
+    app, device = tatum
+    with psycopg.connect(database_url, autocommit=True) as other, device_lock(other, str(device.device_id)):
+        store.set_sync_status(other, device.device_id, "syncing", utc_now())
+        (result,) = sync(autocommit, app, whoop_clock, waits, [device], window=WINDOW)
+        assert result.status == "busy" and status_of(autocommit) == ("syncing", None)

@@ -17,7 +17,8 @@ from clutch_pipeline.whoop.simulator.athletes import (
 )
 from clutch_pipeline.whoop.simulator.physiology import DayTruth
 from clutch_pipeline.whoop.simulator.records import SimRecord
-from clutch_pipeline.whoop.simulator.server import ALL_SCOPES, Change, ReceivedRequest, WhoopSimulator, serve
+from clutch_pipeline.whoop.simulator.server import ALL_SCOPES, Change, ReceivedRequest, WhoopSimulator
+from clutch_pipeline.whoop.simulator.standalone import serve
 from clutch_pipeline.whoop.simulator.webhooks import (
     WebhookDelivery,
     WebhookEvent,
