@@ -80,6 +80,13 @@ class StepOutcome:
     title: str
     reports: list[RunReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    on_note: Callable[[str], None] | None = None
+
+    def note(self, text: str) -> None:
+        """Something the report should say about the step, shown at once."""
+        self.notes.append(text)
+        if self.on_note is not None:
+            self.on_note(text)
 
     @property
     def success(self) -> bool:
@@ -144,7 +151,7 @@ def _still_authorized(conn, simulator: WhoopSimulator, athlete: SimulatedAthlete
         status
         and status["consent_granted"]
         and not status["needs_reauthorization"]
-        and simulator.is_authorized(athlete.user_id)
+        and simulator.holds_live_grant(athlete.user_id)
     )
 
 
@@ -225,6 +232,7 @@ class StepContext:
     settings: Settings
     urls: DatabaseUrls
     on_event: EventCallback | None
+    on_note: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,12 +256,12 @@ def _nba_step(context: StepContext, title: str) -> StepOutcome:
 
 
 def _whoop_step(context: StepContext, title: str) -> StepOutcome:
-    step = StepOutcome(title)
+    step = StepOutcome(title, on_note=context.on_note)
     first, last = sample_days()
     with simulated_whoop(context.settings, context.urls, first, last) as (consent, resource):
-        step.notes.append(str(consent))
+        step.note(str(consent))
         if not consent.authorized_now:
-            step.notes.append("sync: nothing to do (no athlete was newly authorized; their days are synced)")
+            step.note("sync: nothing to do (no athlete was newly authorized; their days are synced)")
             return step
         days = (first.isoformat(), last.isoformat())
         launch = replace(
@@ -296,13 +304,14 @@ def run_main_job(
     on_step: Callable[[int, int, str], None] | None = None,
     on_event: EventCallback | None = None,
     on_outcome: Callable[[StepOutcome], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> MainJobReport:
     """Run every step in order, stopping at the first that fails, and count every table's rows."""
     started = time.perf_counter()
     instance = open_instance(settings)
     urls = instance.urls
     steps = MAIN_JOB_STEPS
-    context = StepContext(instance, settings, urls, on_event)
+    context = StepContext(instance, settings, urls, on_event, on_note)
     outcomes: list[StepOutcome] = []
     try:
         with only_main_job(urls):

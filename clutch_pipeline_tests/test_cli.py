@@ -83,14 +83,27 @@ def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running
 
 def test_clutch_run_authorizes_every_player_of_the_sample_and_syncs_his_days(ran_twice):
     out = ran_twice.first.stdout
-    assert "SimulatedConsent(athletes=371, authorized=371" in out
+    assert "371 athletes; 0 already consented with valid tokens (left alone), 371 authorized now" in out
     assert "devices=371, devices_synced=371, devices_failed=0" in out
     assert "wearables_readings: " in out
 
 
-def test_clutch_run_twice_changes_no_wearables_data(ran_twice):
-    assert ran_twice.second.returncode == 0, ran_twice.second.stdout + ran_twice.second.stderr
-    assert "records_changed=0, readings_written=0" in ran_twice.second.stdout
+def _table_lines(out: str) -> list[str]:
+    return [line.strip() for line in out.splitlines() if line.startswith("    ") and " rows" in line]
+
+
+def test_clutch_run_twice_leaves_valid_consents_alone_and_spends_no_whoop_request(ran_twice):
+    second = ran_twice.second
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "371 already consented with valid tokens (left alone), 0 authorized now" in second.stdout
+    assert "sync: nothing to do" in second.stdout
+    # Every table as the first run left it: no state, token, request or reading added.
+    assert _table_lines(second.stdout) == _table_lines(ran_twice.first.stdout)
+    assert any(line.startswith("whoop_api_requests: ") for line in _table_lines(second.stdout))
+
+
+def test_clutch_run_twice_loads_no_game_again(ran_twice):
+    assert "games_loaded=0, games_failed=0, games_unchanged=39" in ran_twice.second.stdout
 
 
 def test_clutch_run_records_its_runs_in_the_dagster_storage(ran_twice):
@@ -103,7 +116,7 @@ def test_clutch_run_records_its_runs_in_the_dagster_storage(ran_twice):
     finally:
         server.cleanup()
     assert statuses == [("SUCCESS",), ("SUCCESS",)]
-    assert whoop == [("SUCCESS",), ("SUCCESS",)]
+    assert whoop == [("SUCCESS",)]  # the second run had nothing to sync
 
 
 JOB_RUNS = """

@@ -44,15 +44,16 @@ def run() -> None:
     def on_step(number: int, total: int, title: str) -> None:
         console.print(f"[{number}/{total}] {title}")
 
+    def on_note(text: str) -> None:
+        console.print(f"  {text}")
+
     def on_outcome(outcome) -> None:
-        for note in outcome.notes:
-            console.print(f"  {note}")
         for report in outcome.reports:
             state = "done" if report.success else "FAILED"
             console.print(f"  {state} in {report.seconds:.1f} s (run {report.run_id})")
 
     with one_line_errors(DatabaseUnreachable, MainJobAlreadyRunning):
-        report = run_main_job(load_settings(), on_step, progress_printer(), on_outcome)
+        report = run_main_job(load_settings(), on_step, progress_printer(), on_outcome, on_note)
     _print_main_job_report(report)
     if not report.success:
         sys.exit(1)
