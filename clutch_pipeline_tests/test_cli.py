@@ -257,3 +257,19 @@ def test_help_explains_every_subcommand():
     db_help = CliRunner().invoke(main, ["db", "--help"]).output
     for command in ("url", "shell", "serve", "upgrade", "status", "stop"):
         assert f"  {command} " in db_help
+
+
+def test_two_clutch_runs_at_once_on_a_fresh_home_one_runs_the_other_says_so(cli_env, clutch_command):
+    started = [
+        subprocess.Popen(
+            [*clutch_command, "run"], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=600)[0].decode() for process in started]
+
+    codes = sorted(process.returncode for process in started)
+    assert codes == [0, 1], outputs
+    refused = next(out for process, out in zip(started, outputs, strict=True) if process.returncode == 1)
+    assert refused.strip().splitlines()[-1].startswith("Error: another `clutch run` is running on ")
+    assert "Traceback" not in "".join(outputs)
