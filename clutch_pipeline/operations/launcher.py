@@ -40,7 +40,8 @@ class Launcher:
 
     @classmethod
     def current(cls) -> Launcher:
-        return cls(socket.gethostname(), psutil.Process().pid, psutil.Process().create_time())
+        process = psutil.Process()
+        return cls(socket.gethostname(), process.pid, process.create_time())
 
     @classmethod
     def from_tags(cls, tags: Mapping[str, str]) -> Launcher | None:

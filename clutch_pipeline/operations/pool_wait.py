@@ -1,14 +1,15 @@
 """Waiting for a pool slot before a run starts: asleep, saying what it waits for, and freeing dead runs.
 
-Dagster's in-process executor, when a step's pool has no free slot, loops without sleeping until one
-frees: ``InstanceConcurrencyContext.interval_to_next_pending_claim_check`` (dagster
-``_core/execution/plan/instance_concurrency_context.py``) returns ``min(0, ...)``, never more than
-0, so ``ActiveExecution.sleep_til_ready`` (``active.py``) never sleeps and the loop in
-``inner_plan_execution_iterator`` (``execute_plan.py``) spins at full CPU, printing nothing; Ctrl-C
-is held back meanwhile, as Dagster only raises interrupts inside a step. Hence the CLI waits
-here first, before the run is created, and ``make_dagster_pool_waits_sleep`` gives Dagster's own
-loop the sleep it meant to have, for a slot taken by someone else between our wait and the claim.
-"""
+Dagster 1.13's in-process executor, when a step's pool has no free slot, loops without sleeping until
+one frees: ``InstanceConcurrencyContext.interval_to_next_pending_claim_check``
+(dagster/_core/execution/plan/instance_concurrency_context.py:162) returns ``min([0, ...])``, never
+more than 0, so ``ActiveExecution.sleep_til_ready`` (active.py:369) never sleeps and the loop of
+``inner_plan_execution_iterator`` (execute_plan.py:59-66) spins at full CPU, printing nothing. Ctrl-C
+and SIGTERM do not stop it either: Dagster holds interrupts back until a step executes.
+
+Hence the CLI waits here first, before it creates the run, saying what for; and
+``make_dagster_pool_waits_sleep`` makes Dagster's own loop nap and heed Ctrl-C, for a slot another run
+takes between our wait and the step's claim."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
+from dagster._core.execution.plan.active import ActiveExecution
 from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
 
 from clutch_pipeline.operations.dead_runs import fail_dead_runs
@@ -92,32 +95,38 @@ def _holder(record: dg.RunRecord) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Dagster's own wait
 
-
-def _interval_to_next_pending_claim_check(self: InstanceConcurrencyContext) -> float:
-    """How long until the earliest pending claim is due to be checked again (0 when one is due)."""
-    if not self._pending_claims:
-        return 0.0
-    now = time.time()
-    return max(0.0, min((at - now for at in self._pending_timeouts.values()), default=0.0))
+NAP_SECONDS = 0.5
+_dagster_sleep_til_ready = ActiveExecution.sleep_til_ready
 
 
-def _dagster_spins(method: Callable[[object], float]) -> bool:
-    """Whether Dagster's method answers 0 for a claim due in a minute (it then never sleeps)."""
+def _sleep_til_ready(self: ActiveExecution) -> None:
+    """Dagster's pause between two looks at the steps it may start: a nap while a step is blocked on a
+    pool (Dagster's own claim backoff still decides when the database is asked again), and the end of
+    the run on Ctrl-C or SIGTERM, which Dagster otherwise holds back until a step executes."""
+    if self.check_for_interrupts():
+        raise DagsterExecutionInterruptedError("interrupted while waiting for a concurrency pool slot")
+    concurrency = self._instance_concurrency_context
+    if concurrency is not None and concurrency.has_pending_claims():
+        time.sleep(NAP_SECONDS)
+    else:
+        _dagster_sleep_til_ready(self)
+
+
+def _dagster_spins() -> bool:
+    """Whether Dagster's wait for a claim due in a minute is 0 (then its in-process executor spins)."""
+    method = InstanceConcurrencyContext.interval_to_next_pending_claim_check
     probe = SimpleNamespace(_pending_claims={"step"}, _pending_timeouts={"step": time.time() + 60})
     return method(probe) <= 0
 
 
 def make_dagster_pool_waits_sleep() -> bool:
-    """Make Dagster's executors sleep until a blocked step's next claim check, instead of spinning.
+    """Make Dagster's in-process executor sleep while a step waits for a pool slot, and stop on Ctrl-C.
 
-    Replaces one method of Dagster's ``InstanceConcurrencyContext`` in this process, only while
-    Dagster's own version is the one that never sleeps (checked on a probe, so a fixed Dagster is left
-    alone). Idempotent. True when this process's executors now sleep.
+    Replaces ``ActiveExecution.sleep_til_ready`` in this process, only while Dagster's
+    ``interval_to_next_pending_claim_check`` is the version that never lets it sleep (checked on a
+    probe, so a fixed Dagster is left alone). Idempotent. True when this process's runs now sleep.
     """
-    method = InstanceConcurrencyContext.interval_to_next_pending_claim_check
-    if method is _interval_to_next_pending_claim_check:
+    if ActiveExecution.sleep_til_ready is _sleep_til_ready or not _dagster_spins():
         return True
-    if not _dagster_spins(method):
-        return True
-    InstanceConcurrencyContext.interval_to_next_pending_claim_check = _interval_to_next_pending_claim_check
+    ActiveExecution.sleep_til_ready = _sleep_til_ready
     return True

@@ -8,18 +8,22 @@ only ``nba_api`` slot and sleeps until the process is killed.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import psutil
 
 from clutch_pipeline.jobs import prepare_instance
 from clutch_pipeline.operations.launcher import Launcher, launcher_tags
+from clutch_pipeline.operations.pool_wait import make_dagster_pool_waits_sleep
 from clutch_pipeline.settings import load_settings
 
+ROOT = Path(__file__).resolve().parents[2]
 POOL = "nba_api"
 STEP = "hold_nba_api"
 
@@ -70,7 +74,40 @@ def other_host_launcher() -> Launcher:
     return Launcher("another-host.example", psutil.Process().pid, Launcher.current().started)
 
 
+def start_process(clutch_environment: dict[str, str], seconds: float, log: Path) -> subprocess.Popen:
+    """This module as a process of its own: a CLI run of ``hold_nba_api_job`` on the given instance."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLUTCH_", "DAGSTER_"))}
+    env.update(clutch_environment)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "clutch_pipeline_tests.operations.holders", str(seconds)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def run_of_process(
+    instance: dg.DagsterInstance, process: subprocess.Popen, log: Path, *, queued: bool
+) -> str:
+    """The run ``process`` executes, once it holds (or, ``queued``, waits for) the nba_api slot."""
+    from clutch_pipeline.operations.slots import pool_states
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the process exited early:\n{log.read_text()[-2000:]}"
+        state = pool_states(instance, [POOL])[POOL]
+        for run_id in state.queued if queued else state.holders:
+            launcher = Launcher.from_tags(instance.get_run_by_id(run_id).tags)
+            if launcher is not None and launcher.pid == process.pid:
+                return run_id
+        time.sleep(0.2)
+    raise TimeoutError(f"the process never {'queued for' if queued else 'took'} the {POOL} slot")
+
+
 if __name__ == "__main__":
+    make_dagster_pool_waits_sleep()  # as the CLI does before it launches runs
     instance, _ = prepare_instance(load_settings())
     hold_nba_api_job.execute_in_process(
         instance=instance, run_config=holding_for(float(sys.argv[1])), tags=launcher_tags()

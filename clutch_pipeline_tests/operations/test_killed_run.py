@@ -4,54 +4,29 @@ its step holds the slot; the next run, through ``wait_for_pools``, starts within
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import dagster as dg
 
-from clutch_pipeline.operations.launcher import Launcher, launcher_tags
+from clutch_pipeline.operations.launcher import launcher_tags
 from clutch_pipeline.operations.pool_wait import job_pools, wait_for_pools
 from clutch_pipeline.operations.slots import pool_states
-from clutch_pipeline_tests.operations.holders import POOL, hold_nba_api_job, holding_for
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start_holder(clutch_environment: dict[str, str], log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLUTCH_", "DAGSTER_"))}
-    env.update(clutch_environment)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    with log.open("w") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clutch_pipeline_tests.operations.holders", "600"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _run_holding_the_pool(instance: dg.DagsterInstance, process: subprocess.Popen, log: Path) -> str:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the holder exited early:\n{log.read_text()[-2000:]}"
-        for run_id in pool_states(instance, [POOL])[POOL].holders:
-            launcher = Launcher.from_tags(instance.get_run_by_id(run_id).tags)
-            if launcher is not None and launcher.pid == process.pid:
-                return run_id
-        time.sleep(0.2)
-    raise TimeoutError("the holder process never took the nba_api slot")
+from clutch_pipeline_tests.operations.holders import (
+    POOL,
+    hold_nba_api_job,
+    holding_for,
+    run_of_process,
+    start_process,
+)
 
 
 def test_after_a_run_holding_nba_api_is_killed_the_next_run_starts_within_seconds(
     instance, clutch_environment, tmp_path
 ):
-    process = _start_holder(clutch_environment, tmp_path / "holder.log")
+    process = start_process(clutch_environment, 600, tmp_path / "holder.log")
     try:
-        killed = _run_holding_the_pool(instance, process, tmp_path / "holder.log")
+        killed = run_of_process(instance, process, tmp_path / "holder.log", queued=False)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
