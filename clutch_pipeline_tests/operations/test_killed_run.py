@@ -1,0 +1,47 @@
+"""Issue 18, item 2: a CLI run killed while it holds the only ``nba_api`` slot no longer blocks the next
+run for ever. A real process executes a run on the PostgreSQL-backed instance and is SIGKILLed while
+its step holds the slot; the next run, through ``wait_for_pools``, starts within seconds."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import dagster as dg
+
+from clutch_pipeline.operations.launcher import launcher_tags
+from clutch_pipeline.operations.pool_wait import job_pools, wait_for_pools
+from clutch_pipeline.operations.slots import pool_states
+from clutch_pipeline_tests.operations.holders import (
+    POOL,
+    hold_nba_api_job,
+    holding_for,
+    run_of_process,
+    start_process,
+)
+
+
+def test_after_a_run_holding_nba_api_is_killed_the_next_run_starts_within_seconds(
+    instance, clutch_environment, tmp_path
+):
+    process = start_process(clutch_environment, 600, tmp_path / "holder.log")
+    try:
+        killed = run_of_process(instance, process, tmp_path / "holder.log", queued=False)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED
+
+    started, said = time.monotonic(), []
+    wait_for_pools(instance, job_pools(hold_nba_api_job), said.append, timeout_seconds=60)
+    result = hold_nba_api_job.execute_in_process(
+        instance=instance, run_config=holding_for(0), tags=launcher_tags(), raise_on_error=False
+    )
+    seconds = time.monotonic() - started
+
+    assert result.success and seconds < 20
+    assert said == [next(iter(said))] and said[0].startswith(
+        f"run {killed} (hold_nba_api_job): its process is gone"
+    )
+    assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.FAILURE
+    assert killed not in pool_states(instance, [POOL])[POOL].holders
