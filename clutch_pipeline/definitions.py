@@ -10,6 +10,8 @@ Stages and their asset groups:
 
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
+- ``fail_dead_cli_runs`` (sensor, RUNNING): every minute, fails the runs the CLI launched on this host
+  whose process is gone, and frees their pool slots.
 - ``whoop_hourly_sync`` (schedule, STOPPED: it calls api.prod.whoop.com): one incremental run an hour
   for every consented device that is due.
 - ``wearables_retention_daily`` (schedule, RUNNING): deletes wearables rows older than their device's
@@ -33,6 +35,7 @@ from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals
 from clutch_pipeline.nba.resources import NbaResource
 from clutch_pipeline.nba.sensors import nba_live_games
+from clutch_pipeline.operations import fail_dead_cli_runs
 from clutch_pipeline.settings import Settings, load_settings
 from clutch_pipeline.whoop.assets import whoop_sync
 from clutch_pipeline.whoop.resources import WhoopResource
@@ -68,6 +71,6 @@ defs = dg.Definitions(
     asset_checks=[schema_matches_migrations, official_clutch_totals],
     jobs=[*JOBS, apply_wearables_retention],
     schedules=[whoop_hourly_sync, wearables_retention_daily],
-    sensors=[alert_on_run_failure, nba_live_games, whoop_sync_planner],
+    sensors=[alert_on_run_failure, fail_dead_cli_runs, nba_live_games, whoop_sync_planner],
     resources=build_resources(load_settings()),
 )

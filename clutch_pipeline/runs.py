@@ -9,6 +9,7 @@ user's terminal's; they are recorded in the instance like any other run and carr
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -36,8 +37,11 @@ from clutch_pipeline.db.connection import (
     resolve_database_urls,
 )
 from clutch_pipeline.db.locks import LockScope, advisory_lock
+from clutch_pipeline.operations import job_pools, launcher_tags, make_dagster_pool_waits_sleep, wait_for_pools
 from clutch_pipeline.project import project_file
 from clutch_pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
 
 DEFINITIONS_MODULE = "clutch_pipeline.definitions"
 CODE_LOCATION = "clutch_pipeline"  # as workspace.yaml and [tool.dagster] name it
@@ -229,11 +233,19 @@ def launch_run(
     launch: Launch,
     on_event: EventCallback | None = None,
     launched_by: str = "clutch",
+    on_wait: Callable[[str], None] = log.info,
 ) -> RunReport:
     """Run ``launch`` on the instance in this process, reporting its events as they come; stops at the
-    first failed run when it takes several."""
+    first failed run when it takes several.
+
+    Each run carries this process's host, pid and start time (``operations.launcher_tags``), so that if
+    the process is killed the run can be told dead and its pool slots freed. Before a run starts, the
+    door waits asleep for its pools, saying through ``on_wait`` which run holds them, and frees the
+    slots of runs whose process is gone (``operations.wait_for_pools``): Dagster's own wait spins.
+    """
     from clutch_pipeline.definitions import defs
 
+    make_dagster_pool_waits_sleep()
     started = time.perf_counter()
     instance = opened.dagster
     job = defs.resolve_job_def(launch.job_name)
@@ -244,13 +256,14 @@ def launch_run(
         report.run_ids.append(run_id)
         if on_event is not None:
             instance.add_event_listener(run_id, on_event)
+        wait_for_pools(instance, job_pools(job), on_wait)
         with runs_created_in_code_location(instance, launch.job_name):
             result = job.execute_in_process(
                 instance=instance,
                 run_id=run_id,
                 run_config={**QUIET_LOGS, **launch.run_config},
                 raise_on_error=False,
-                tags={"clutch/launched_by": launched_by, **partition_tags},
+                tags={**launcher_tags(), "clutch/launched_by": launched_by, **partition_tags},
                 resources=resources,
             )
         _collect(report, result)

@@ -18,7 +18,7 @@ ASSETS = {
 }
 CHECKS = {"schema_matches_migrations", "every_game_loaded", "official_clutch_totals"}
 SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily"}
-SENSORS = {"alert_on_run_failure", "nba_live_games", "whoop_sync_planner"}
+SENSORS = {"alert_on_run_failure", "fail_dead_cli_runs", "nba_live_games", "whoop_sync_planner"}
 JOBS = {"apply_schema", "load_nba_games", "sync_whoop", "apply_wearables_retention"}
 
 

@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 
 from clutch_pipeline.db.connection import url_for_database
-from clutch_pipeline.jobs import prepare_instance
+from clutch_pipeline.runs import open_instance
 from clutch_pipeline.settings import load_settings
 
 
@@ -29,7 +29,7 @@ def dagster_template(pg_admin_url, template_database, run_tag, tmp_path_factory)
     _admin(pg_admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     saved = dict(os.environ)
     try:
-        opened, _ = prepare_instance(
+        opened = open_instance(
             load_settings(
                 {
                     "CLUTCH_HOME": str(tmp_path_factory.mktemp("dagster-template")),
@@ -79,6 +79,6 @@ def clutch_environment(tmp_path, database_url, dagster_database_url) -> dict[str
 
 @pytest.fixture
 def instance(clutch_environment):
-    opened, _ = prepare_instance(load_settings(clutch_environment))
-    yield opened
+    opened = open_instance(load_settings(clutch_environment))
+    yield opened.dagster
     opened.dispose()

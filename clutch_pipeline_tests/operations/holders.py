@@ -1,7 +1,7 @@
 """A run that holds the ``nba_api`` pool: as a real process (``python -m`` this module) or as recorded
 state on an instance, for the tests of dead CLI runs.
 
-Run as a module, it opens the instance `clutch` opens (prepare_instance, from the CLUTCH_* variables
+Run as a module, it opens the instance `clutch` opens (runs.open_instance, from the CLUTCH_* variables
 it is given) and executes ``hold_nba_api_job`` with the CLI's launcher tags; its one step takes the
 only ``nba_api`` slot and sleeps until the process is killed.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 import dagster as dg
 import psutil
 
-from clutch_pipeline.jobs import prepare_instance
 from clutch_pipeline.operations.launcher import Launcher, launcher_tags
 from clutch_pipeline.operations.pool_wait import make_dagster_pool_waits_sleep
+from clutch_pipeline.runs import open_instance
 from clutch_pipeline.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def run_of_process(
 
 if __name__ == "__main__":
     make_dagster_pool_waits_sleep()  # as the CLI does before it launches runs
-    instance, _ = prepare_instance(load_settings())
+    instance = open_instance(load_settings()).dagster
     hold_nba_api_job.execute_in_process(
         instance=instance, run_config=holding_for(float(sys.argv[1])), tags=launcher_tags()
     )
