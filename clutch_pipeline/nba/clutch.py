@@ -3,7 +3,7 @@
 The rule: an action is clutch when it happens in the 4th period or an overtime, with 5:00 or less on
 the clock (5:00 included), and the score margin before it is 5 or less. The margin is taken from the
 score BEFORE the action, carried forward from the last action that showed a score (stats v3 leaves the
-score blank on non-scoring rows). Checked against the NBA's official 2022-23 totals (README).
+score blank on non-scoring rows). Checked against the NBA's official 2022-23 totals (docs/nba.md).
 
 A window is a run of consecutive clutch actions within one period: it opens with the first clutch
 action and ends with the last one before the game leaves clutch time (or the period ends).

@@ -3,7 +3,7 @@
 Data in, data out: no Dagster, no database, no network, no clock (``now`` is an argument). A sensor
 calls ``plan_tick`` every few minutes with the consented athletes, the webhook events not yet fetched
 and the requests left, and runs what the plan says. The arithmetic behind the defaults is
-``daily_budget()`` (the README section "A request budget for 500 athletes" prints it).
+``daily_budget()`` (docs/whoop-request-budget.md prints it).
 
 What is spent, in priority order (lower first):
 
@@ -100,13 +100,14 @@ def degradation_reason(step: int) -> str:
 @dataclass(frozen=True)
 class Assumptions:
     """What a day of 500 NBA athletes looks like. The activity odds are our simulator's
-    (``simulator/physiology.py``: ``_activities``), which follow the published patterns the README cites."""
+    (``simulator/physiology.py``: ``_activities``), which follow the published patterns that
+    docs/whoop-simulator.md cites."""
 
     athletes: int = 500
     teams: int = 30
     games_per_team: int = 82
     season_days: int = 170  # late October to mid April
-    back_to_backs_per_team: float = 13.3  # ESPN, 2018-19 (README source 16)
+    back_to_backs_per_team: float = 13.3  # ESPN, 2018-19 (docs/whoop-simulator.md, source 16)
     per_day: int = 10_000
     events_per_record: int = 2  # announced when it appears (PENDING_SCORE) and again when scored
     scoring_delay_minutes: tuple[float, float] = (30.0, 90.0)  # WHOOP scores 30-90 min after the end
@@ -166,7 +167,8 @@ class DailyBudget:
 
 
 def daily_budget(assumptions: Assumptions | None = None) -> DailyBudget:
-    """The budget arithmetic of the README section, as numbers (tests check the planner against it)."""
+    """The budget arithmetic of docs/whoop-request-budget.md, as numbers (tests check the planner
+    against it)."""
     a = assumptions or Assumptions()
     naive = 4 * 24 + 24
     game_share = a.games_per_team / a.season_days

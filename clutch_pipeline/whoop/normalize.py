@@ -13,7 +13,7 @@ the seed's plain ``strain`` and ``heart_rate`` are not used; ``day_strain`` and 
 named ``*_minutes``. A name ending in ``strain`` is always WHOOP's 0-21 strain (the database checks it),
 and the five percentages the database checks (recovery_score, sleep_performance, sleep_efficiency,
 sleep_consistency, spo2) keep exactly those names. ``python -m clutch_pipeline.whoop.normalize`` prints
-the vocabulary as the README's markdown table.
+the vocabulary as the markdown table of docs/whoop-readings.md.
 """
 
 from __future__ import annotations
@@ -518,7 +518,7 @@ def normalize(
 
 
 def _vocabulary_table() -> str:
-    """The README's table of METRICS, in markdown."""
+    """The table of METRICS in docs/whoop-readings.md, in markdown."""
     lines = ["| metric_type | unit | record | WHOOP field | meaning |", "|---|---|---|---|---|"]
     for metric in METRICS:
         cells = (

@@ -6,7 +6,7 @@ his cycles, sleeps, recoveries and workouts as WHOOP v2 would send them, plus th
 them (``DayTruth``) so later stages can check what the pipeline recovers.
 
 The model, per physiological day ``d`` (the cycle that starts when he falls asleep the night before
-``d``; the README's WHOOP simulator section gives the published ranges behind the numbers):
+``d``; docs/whoop-simulator.md gives the published ranges behind the numbers):
 
 - ``readiness[d]``: a latent state in standard-normal units. Unless supplied, it is a smooth random
   series (an exponentially weighted sum of daily shocks, unit variance, lag-1 correlation 0.6).
