@@ -69,7 +69,8 @@ def _running(conn: psycopg.Connection, pattern: str) -> bool:
 
 
 def _in_clutch_transaction(conn: psycopg.Connection) -> bool:
-    """The load's phase two has begun: its transaction reads or writes the clutch tables."""
+    """A transaction reads or writes the clutch tables: the load's phase two (or the migrations that
+    create them, at the start of a run)."""
     return _running(conn, "clutch_situations|clutch_player_actions|nba_clutch_derivations")
 
 
@@ -90,12 +91,12 @@ MOMENTS = [
     Moment("half the raw batches committed", [lambda total: lambda conn, s: _loaded(conn) >= total / 2]),
     Moment(
         "every raw batch committed, the clutch transaction open",
-        [lambda total: lambda conn, s: _in_clutch_transaction(conn)],
+        [lambda total: lambda conn, s: _loaded(conn) >= total and _in_clutch_transaction(conn)],
     ),
     Moment(
         "as above, then the next run killed too, while it re-derives from raw",
         [
-            lambda total: lambda conn, s: _in_clutch_transaction(conn),
+            lambda total: lambda conn, s: _loaded(conn) >= total and _in_clutch_transaction(conn),
             lambda total: lambda conn, s: _reading_raw_again(conn),
         ],
     ),

@@ -17,7 +17,8 @@ import dagster as dg
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.nba import store
-from clutch_pipeline.nba.load import PARALLEL_MIN_GAMES, LoadReport, derive_clutch, load_games, seasons_of
+from clutch_pipeline.nba.derive import seasons_of
+from clutch_pipeline.nba.load import PARALLEL_MIN_GAMES, LoadReport, derive_clutch, load_games
 from clutch_pipeline.nba.partitions import (
     CLUTCH_PLAYER_ACTIONS_ASSET,
     CLUTCH_SITUATIONS_ASSET,

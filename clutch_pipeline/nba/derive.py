@@ -24,7 +24,7 @@ from clutch_pipeline.nba import store
 from clutch_pipeline.nba.clutch_rows import Derived, References, clutch_rows
 from clutch_pipeline.nba.games import upsert_people
 from clutch_pipeline.nba.prepare import GameInput, Task
-from clutch_pipeline.nba.schedule import season_of
+from clutch_pipeline.nba.schedule import ScheduleError, season_of
 from clutch_pipeline.nba.season_model import model_version, season_shot_model
 from clutch_pipeline.nba.shots import ShotModel
 from clutch_pipeline.nba.workers import BATCH_GAMES, Preparer, batches
@@ -44,6 +44,17 @@ class ClutchWritten:
     failed: dict[str, str] = field(default_factory=dict)  # games that could not be re-derived, and why
 
 
+def seasons_of(game_ids: Iterable[str]) -> set[str]:
+    """The seasons these games belong to (ids that name no season left out: they fail on their own)."""
+    seasons = set()
+    for game_id in game_ids:
+        try:
+            seasons.add(season_of(game_id))
+        except ScheduleError:
+            continue
+    return seasons
+
+
 def write_clutch(
     connection: store.ConnectionFactory,
     derived: Sequence[Derived],
@@ -59,7 +70,7 @@ def write_clutch(
     ``parallel``: re-derive on worker processes (None: when there are at least PARALLEL_MIN_GAMES)."""
     written = ClutchWritten()
     in_run = {d.game_id for d in derived}
-    seasons = set(seasons) | {season_of(g) for g in (*in_run, *rederive)}
+    seasons = set(seasons) | seasons_of([*in_run, *rederive])
     with connection() as conn:
         models: dict[str, ShotModel | None] = {}
         again = set(rederive) - in_run

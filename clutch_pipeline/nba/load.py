@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 
 from clutch_pipeline.nba import store
 from clutch_pipeline.nba.clutch_rows import Derived
-from clutch_pipeline.nba.derive import ClutchWritten, write_clutch
+from clutch_pipeline.nba.derive import ClutchWritten, seasons_of, write_clutch
 from clutch_pipeline.nba.games import register_games
 from clutch_pipeline.nba.prepare import GameInput, Prepared, Task
 from clutch_pipeline.nba.raw_writes import RawWritten, write_batch
-from clutch_pipeline.nba.schedule import ScheduleError, season_of
 from clutch_pipeline.nba.workers import BATCH_GAMES, batches, preparing
 
 # Loads of at least this many games parse on every core (forked workers; Linux only), the rest in-process.
@@ -63,17 +62,6 @@ class LoadReport:
         self.shot_models.update(written.shot_models)
         self.rederived += written.rederived
         self.rederive_failed.update(written.failed)
-
-
-def seasons_of(game_ids: Iterable[str]) -> set[str]:
-    """The seasons these games belong to (ids that name no season left out: they fail on their own)."""
-    seasons = set()
-    for game_id in game_ids:
-        try:
-            seasons.add(season_of(game_id))
-        except ScheduleError:
-            continue
-    return seasons
 
 
 def load_games(
