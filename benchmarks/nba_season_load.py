@@ -6,10 +6,11 @@ Each repetition measures, side by side on the same server:
 
 * the floor: read the .tar.xz, parse every action, re-serialize it, and COPY it into a table with a JSONB
   column and a primary key (what any loader of this archive must at least do);
-* the pipeline: what ``clutch nba backfill`` does, ONE Dagster run (single-run backfill) of
-  ``nba_play_by_play`` and the clutch assets over every game of the season, on our Dagster instance with
-  its storage in PostgreSQL, into a freshly migrated database: raw actions, teams, players, games, load
-  status, clutch windows and player actions with their UTC time estimates and expected points.
+* the pipeline: what ``clutch nba backfill`` does, its plan (``plan_backfill``, not timed: it lists the
+  archive's games of the season), then ONE Dagster run (single-run backfill) of ``nba_play_by_play``
+  and the clutch assets over every game of the season, on our Dagster instance with its storage in
+  PostgreSQL, into a freshly migrated database: raw actions, teams, players, games, load status, clutch
+  windows and player actions with their UTC time estimates and expected points.
 
 Each measurement starts from a CHECKPOINT, so neither pays for flushing what the other wrote. Prints
 wall times, actions per second, and the ratio pipeline / floor (medians over the repetitions, and the
@@ -37,8 +38,8 @@ from clutch_pipeline.db.connection import url_for_database
 from clutch_pipeline.db.migrations import upgrade
 from clutch_pipeline.definitions import defs
 from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step
-from clutch_pipeline.nba.archive import PlayByPlayArchive
-from clutch_pipeline.nba.partitions import nba_games
+from clutch_pipeline.nba.backfill import plan_backfill
+from clutch_pipeline.nba.resources import NbaResource
 from clutch_pipeline.settings import export, load_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba_2022_23"
@@ -66,7 +67,7 @@ def floor(archive: Path, url: str) -> tuple[float, int]:
     return time.perf_counter() - started, actions
 
 
-def pipeline(archive: Path, url: str, dagster_url: str, home: Path) -> tuple[float, float, dict]:
+def pipeline(archive: Path, season: str, url: str, dagster_url: str, home: Path) -> tuple[float, float, dict]:
     """`clutch nba backfill` as a user runs it: our Dagster instance on PostgreSQL, one run."""
     upgrade(url)
     # As a user would configure it: the resources read the same variables in this process.
@@ -77,13 +78,14 @@ def pipeline(archive: Path, url: str, dagster_url: str, home: Path) -> tuple[flo
     ):
         export(name, value)
     instance, _ = prepare_instance(load_settings())
-    game_ids = sorted(PlayByPlayArchive(archive).game_ids())
+    with psycopg.connect(url) as conn:
+        plan = plan_backfill(season, archive, conn=conn, sources=NbaResource().sources)
     step = MainJobStep(
-        "load_nba_games",
+        plan.job_name,
         "benchmark",
-        run_config={"ops": {"nba_games_load": {"config": {"archive_path": str(archive)}}}},
-        partitions_def_name=nba_games.name,
-        partition_keys=lambda: game_ids,
+        run_config=plan.run_config,
+        partitions_def_name=plan.partitions_def_name,
+        partition_keys=lambda: plan.games,
     )
     started = time.perf_counter()
     report = run_step(defs, instance, step, launched_by="benchmark")
@@ -104,11 +106,39 @@ def checkpoint(admin: str) -> None:
         conn.execute("CHECKPOINT")
 
 
+def summary(archive: Path, actions: int, floors: list, pipelines: list, works: list, last: dict) -> None:
+    """Medians over the rounds, and the last run's materialization metadata."""
+    floor_median, pipeline_median = statistics.median(floors), statistics.median(pipelines)
+    work_median = statistics.median(works)
+    print()
+    print(f"archive: {archive.name}, {actions:,} actions in the files")
+    print(
+        f"floor (parse, re-serialize, COPY into JSONB + PK): median {floor_median:.1f} s, "
+        f"{actions / floor_median:,.0f} actions/s"
+    )
+    print(
+        f"pipeline (one Dagster run, raw + reference + clutch): median {pipeline_median:.1f} s, "
+        f"{actions / pipeline_median:,.0f} actions/s"
+    )
+    print(
+        f"ratio pipeline / floor: {pipeline_median / floor_median:.2f} (target: within 2x); median of the "
+        f"rounds' own ratios {statistics.median(p / f for p, f in zip(pipelines, floors, strict=True)):.2f}"
+    )
+    print(
+        f"  of which the load itself (the asset's own time): median {work_median:.1f} s, "
+        f"ratio {work_median / floor_median:.2f}; the rest is Dagster's bookkeeping in its PostgreSQL "
+        "storage (the run, and a planned and a materialization event per game of nba_play_by_play)"
+    )
+    for key in sorted(last):
+        print(f"  {key}: {last[key]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--archive", type=Path, default=SHARED / "pbp_2022_23_regular_season_nbacom_v3.tar.xz"
     )
+    parser.add_argument("--season", default="2022-23")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--admin-url", default=None)
     args = parser.parse_args()
@@ -136,6 +166,7 @@ def main() -> int:
                 checkpoint(admin)
                 pipeline_seconds, work_seconds, last = pipeline(
                     args.archive,
+                    args.season,
                     url_for_database(admin, names[1]),
                     url_for_database(admin, names[2]),
                     Path(tempfile.mkdtemp(prefix="clutch-bench-home-")),
@@ -155,29 +186,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.cleanup()
-    floor_median, pipeline_median = statistics.median(floors), statistics.median(pipelines)
-    work_median = statistics.median(works)
-    print()
-    print(f"archive: {args.archive.name}, {actions:,} actions in the files")
-    print(
-        f"floor (parse, re-serialize, COPY into JSONB + PK): median {floor_median:.1f} s, "
-        f"{actions / floor_median:,.0f} actions/s"
-    )
-    print(
-        f"pipeline (one Dagster run, raw + reference + clutch): median {pipeline_median:.1f} s, "
-        f"{actions / pipeline_median:,.0f} actions/s"
-    )
-    print(
-        f"ratio pipeline / floor: {pipeline_median / floor_median:.2f} (target: within 2x); median of the "
-        f"rounds' own ratios {statistics.median(p / f for p, f in zip(pipelines, floors, strict=True)):.2f}"
-    )
-    print(
-        f"  of which the load itself (the asset's own time): median {work_median:.1f} s, "
-        f"ratio {work_median / floor_median:.2f}; the rest is Dagster's bookkeeping in its PostgreSQL "
-        "storage (the run, and a planned and a materialization event per game of nba_play_by_play)"
-    )
-    for key in sorted(last):
-        print(f"  {key}: {last[key]}")
+    summary(args.archive, actions, floors, pipelines, works, last)
     return 0
 
 

@@ -10,7 +10,6 @@ a game that appears twice is read once.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -76,24 +75,40 @@ def parse_manifest(text: str) -> tuple[list[ArchiveEntry], list[str]]:
     return list(entries.values()), repeats
 
 
-class PlayByPlayArchive:
-    """Read games from a folder or a ``.tar.xz`` (or ``.tar``, ``.tar.gz``) of JSON files."""
+def manifest_text(entries: Iterable[ArchiveEntry]) -> str:
+    """A manifest of these entries, as ``parse_manifest`` reads it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("file", "game_id", "game_date"))
+    for entry in entries:
+        writer.writerow((entry.file, entry.game_id, entry.game_date.isoformat() if entry.game_date else ""))
+    return out.getvalue()
 
-    def __init__(self, path: Path, manifest: Path | None = None):
+
+class PlayByPlayArchive:
+    """Read games from a folder or a ``.tar.xz`` (or ``.tar``, ``.tar.gz``) of JSON files.
+
+    The manifest is ``manifest_csv`` (its text, as ``manifest_text`` writes what an earlier reader
+    found), else ``manifest`` (a CSV file), else the archive's own: finding that in a tarball means
+    decompressing the stream up to it (86% of the 2022-23 season's), so a caller that opens the archive
+    twice passes what it read the first time."""
+
+    def __init__(self, path: Path, manifest: Path | None = None, *, manifest_csv: str | None = None):
         self.path = Path(path)
         if not self.path.exists():
             raise ArchiveError(f"archive {self.path} does not exist")
-        text = manifest.read_text() if manifest else self._embedded_manifest()
+        text = manifest_csv
+        if text is None:
+            text = manifest.read_text() if manifest else self._embedded_manifest()
         if text is None:
             raise ArchiveError(f"{self.path} has no {MANIFEST_NAMES[0]}: give a manifest (file, game id)")
         self.entries, self.repeats = parse_manifest(text)
         self._by_game = {e.game_id: e for e in self.entries}
 
     def _embedded_manifest(self) -> str | None:
-        if self.path.is_dir():
-            return _find_manifest(self.path)
-        stat = self.path.stat()
-        return _tarball_manifest(self.path.resolve(), stat.st_size, stat.st_mtime_ns)
+        for _name, data in _members(self.path, set(MANIFEST_NAMES)):
+            return data.decode()
+        return None
 
     def game_ids(self) -> list[str]:
         return [e.game_id for e in self.entries]
@@ -165,20 +180,6 @@ def _tar_members(path: Path, names: set[str]) -> Iterator[tuple[str, bytes]]:
                 remaining.discard(name)
                 if not remaining:
                     return
-
-
-def _find_manifest(path: Path) -> str | None:
-    for _name, data in _members(path, set(MANIFEST_NAMES)):
-        return data.decode()
-    return None
-
-
-@functools.lru_cache(maxsize=8)
-def _tarball_manifest(path: Path, size: int, mtime_ns: int) -> str | None:
-    """A tarball's own manifest, read once per process and version of the file: finding it means
-    decompressing the stream up to it, and a backfill opens the archive to list its games, then again
-    to read them."""
-    return _find_manifest(path)
 
 
 _END = object()

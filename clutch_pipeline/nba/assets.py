@@ -17,13 +17,20 @@ import dagster as dg
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.nba import store
+from clutch_pipeline.nba.derive import seasons_of
 from clutch_pipeline.nba.load import PARALLEL_MIN_GAMES, LoadReport, derive_clutch, load_games
-from clutch_pipeline.nba.partitions import nba_games
+from clutch_pipeline.nba.partitions import (
+    CLUTCH_PLAYER_ACTIONS_ASSET,
+    CLUTCH_SITUATIONS_ASSET,
+    NBA_GAMES_LOAD_OP,
+    NBA_PLAY_BY_PLAY_ASSET,
+    nba_games,
+)
 from clutch_pipeline.nba.resources import NbaResource
 
-RAW = dg.AssetKey("nba_play_by_play")
-SITUATIONS = dg.AssetKey("clutch_situations")
-PLAYER_ACTIONS = dg.AssetKey("clutch_player_actions")
+RAW = dg.AssetKey(NBA_PLAY_BY_PLAY_ASSET)
+SITUATIONS = dg.AssetKey(CLUTCH_SITUATIONS_ASSET)
+PLAYER_ACTIONS = dg.AssetKey(CLUTCH_PLAYER_ACTIONS_ASSET)
 MAX_LISTED = 20
 
 
@@ -32,6 +39,9 @@ class NbaLoadConfig(dg.Config):
 
     archive_path: str | None = None
     manifest_path: str | None = None
+    # The archive's manifest as the backfill's plan read it (CSV: file, game_id, game_date; the season's
+    # rows), so that the run does not look for it in the archive again. Wins over manifest_path.
+    manifest_csv: str | None = None
     force: bool = False
 
 
@@ -89,6 +99,7 @@ def _listed(items: list[str]) -> str:
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
     pool="nba_api",
+    name=NBA_GAMES_LOAD_OP,
 )
 def nba_games_load(
     context: dg.AssetExecutionContext, config: NbaLoadConfig, postgres: PostgresResource, nba: NbaResource
@@ -96,34 +107,57 @@ def nba_games_load(
     selected = context.selected_asset_keys
     game_ids = list(context.partition_keys) if RAW in selected else _clutch_games(context, postgres)
     if RAW in selected:
-        skipped: set[str] = set()
-        if not config.force and not config.archive_path:
-            # Resumable API backfills: games already over and loaded are not fetched again.
-            with postgres.connection() as conn:
-                skipped = store.final_and_loaded(conn, game_ids)
-        to_load = [g for g in game_ids if g not in skipped]
-        games = nba.play_by_play(
-            to_load, archive_path=config.archive_path, manifest_path=config.manifest_path
+        report = _load(
+            context, config, postgres, nba, game_ids, derive=bool(selected & {SITUATIONS, PLAYER_ACTIONS})
         )
-        report = load_games(
-            postgres.connection,
-            games,
-            parallel=len(to_load) >= PARALLEL_MIN_GAMES,
-            force=config.force,
-            derive=bool(selected & {SITUATIONS, PLAYER_ACTIONS}),
-            on_batch=lambda b: context.log.info(
-                f"batch: {len(b.loaded)} loaded, {len(b.unchanged)} unchanged, {len(b.failed)} failed"
-            ),
-        )
-        report.unchanged += sorted(skipped)
     else:
         report = derive_clutch(postgres.connection, game_ids)
     for game_id, error in report.failed.items():
         context.log.error(f"game {game_id} not loaded: {error}")
+    for game_id, error in report.rederive_failed.items():
+        context.log.warning(f"game {game_id}: its clutch rows could not be derived again from raw: {error}")
     if len(game_ids) == 1 and report.failed:
         # A run for one game fails on its own bad file; a run for many goes on and the check names them.
         raise dg.Failure(description=next(iter(report.failed.values())), metadata={"game": game_ids[0]})
     yield from _results(report, selected, context.selected_asset_check_keys, len(game_ids))
+
+
+def _load(
+    context: dg.AssetExecutionContext,
+    config: NbaLoadConfig,
+    postgres: PostgresResource,
+    nba: NbaResource,
+    game_ids: list[str],
+    *,
+    derive: bool,
+) -> LoadReport:
+    skipped: set[str] = set()
+    if not config.force and not config.archive_path:
+        # Resumable API backfills: games already over and loaded are not fetched again.
+        with postgres.connection() as conn:
+            skipped = store.final_and_loaded(conn, game_ids)
+    to_load = [g for g in game_ids if g not in skipped]
+    games = nba.play_by_play(
+        to_load,
+        archive_path=config.archive_path,
+        manifest_path=config.manifest_path,
+        manifest_csv=config.manifest_csv,
+    )
+    report = load_games(
+        postgres.connection,
+        games,
+        # The inputs stream from their source, so their count is told; None lets phase two decide.
+        parallel=True if len(to_load) >= PARALLEL_MIN_GAMES else None,
+        force=config.force,
+        derive=derive,
+        # Skipped games' seasons too: their clutch rows are repaired if a killed run left them stale.
+        seasons=seasons_of(game_ids),
+        on_batch=lambda b: context.log.info(
+            f"batch: {len(b.loaded)} loaded, {len(b.unchanged)} unchanged, {len(b.failed)} failed"
+        ),
+    )
+    report.unchanged += sorted(skipped)
+    return report
 
 
 def _clutch_games(context: dg.AssetExecutionContext, postgres: PostgresResource) -> list[str]:
@@ -173,15 +207,16 @@ def _results(report: LoadReport, selected, selected_checks, requested: int):
                 "failed_games": dg.MetadataValue.json({g: report.failed[g] for g in failed[:MAX_LISTED]})
             },
         )
+    common_clutch = {**common, "games_rederived": len(report.rederived)}
     if SITUATIONS in selected:
         yield dg.MaterializeResult(
-            asset_key=SITUATIONS, metadata={**common, "rows_written": report.situations}
+            asset_key=SITUATIONS, metadata={**common_clutch, "rows_written": report.situations}
         )
     if PLAYER_ACTIONS in selected:
         yield dg.MaterializeResult(
             asset_key=PLAYER_ACTIONS,
             metadata={
-                **common,
+                **common_clutch,
                 "rows_written": report.player_actions,
                 "unresolved_assists": report.unresolved_assists,
                 "shot_models": dg.MetadataValue.json(report.shot_models),

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from clutch_pipeline.http_retry import HttpGaveUp, RetryPolicy
 from clutch_pipeline.nba.archive import PlayByPlayArchive
-from clutch_pipeline.nba.load import GameInput
+from clutch_pipeline.nba.prepare import GameInput
 from clutch_pipeline.nba.sources import NbaPayloadError, NbaSources
 from clutch_pipeline.settings import load_settings
 
@@ -28,11 +28,19 @@ class NbaResource(dg.ConfigurableResource):
     retry_base_seconds: float = Field(default=1.0, description="First backoff; doubles, with jitter.")
 
     def play_by_play(
-        self, game_ids: Sequence[str], *, archive_path: str | None = None, manifest_path: str | None = None
+        self,
+        game_ids: Sequence[str],
+        *,
+        archive_path: str | None = None,
+        manifest_path: str | None = None,
+        manifest_csv: str | None = None,
     ) -> Iterator[GameInput]:
+        """Each game, in order; ``manifest_csv``: the archive's manifest as a backfill's plan read it."""
         remaining = list(game_ids)
         if archive_path:
-            archive = PlayByPlayArchive(Path(archive_path), Path(manifest_path) if manifest_path else None)
+            archive = PlayByPlayArchive(
+                Path(archive_path), Path(manifest_path) if manifest_path else None, manifest_csv=manifest_csv
+            )
             listed = [g for g in remaining if archive.entry(g)]
             # Decoded by the loader, which may spread that work over processes.
             for item in archive.read(listed, decode=False):

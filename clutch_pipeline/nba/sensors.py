@@ -10,7 +10,7 @@ import dagster as dg
 
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.http_retry import HttpGaveUp
-from clutch_pipeline.nba.load import register_games
+from clutch_pipeline.nba.games import register_games
 from clutch_pipeline.nba.partitions import nba_games
 from clutch_pipeline.nba.resources import NbaResource
 from clutch_pipeline.nba.schedule import (

@@ -67,6 +67,7 @@ Time: fit 0.05 s on half a season, 0.13 s on all of it (217k shots); ``expected_
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable
@@ -408,6 +409,11 @@ class ShotModel:
         rows += [(zone, ALL, c.attempts, c.makes, c.probability) for zone, c in sorted(self.zones.items())]
         rows += [(z, f, c.attempts, c.makes, c.probability) for (z, f), c in sorted(self.cells.items())]
         return rows
+
+    def version(self) -> str:
+        """A digest of the model's rows: clutch rows record the model they were scored with, so that
+        rows scored with another model (an older fit of their season) are found and scored again."""
+        return hashlib.sha256(repr(self.to_rows()).encode()).hexdigest()[:16]
 
     @classmethod
     def from_rows(cls, rows: Iterable[Iterable]) -> ShotModel:

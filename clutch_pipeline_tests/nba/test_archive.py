@@ -7,7 +7,13 @@ from datetime import date
 
 import pytest
 
-from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, ArchiveError, PlayByPlayArchive, parse_manifest
+from clutch_pipeline.nba.archive import (
+    SAMPLE_ARCHIVE,
+    ArchiveError,
+    PlayByPlayArchive,
+    manifest_text,
+    parse_manifest,
+)
 
 from .actions import made
 
@@ -55,6 +61,17 @@ def test_a_tarball_with_its_own_manifest_is_read_in_one_pass(tmp_path):
     assert sorted(games) == ["0022200012", "0022200013"]
     assert games["0022200012"].payload[0]["scoreHome"] == "2"
     assert games["0022200012"].content_sha256
+
+
+def test_an_archive_opened_again_takes_the_manifest_its_first_reader_found(tmp_path):
+    _tar(tmp_path / "a.tar.xz", {"MANIFEST.csv": MANIFEST.encode(), "G1.json": _game(2), "G2.json": _game(3)})
+    first = PlayByPlayArchive(tmp_path / "a.tar.xz")
+    _tar(tmp_path / "a.tar.xz", {"G1.json": _game(2), "G2.json": _game(3)})  # its own manifest gone
+
+    again = PlayByPlayArchive(tmp_path / "a.tar.xz", manifest_csv=manifest_text(first.entries))
+
+    assert again.entries == first.entries
+    assert [g.entry.game_id for g in again.read(again.game_ids())] == ["0022200012", "0022200013"]
 
 
 def test_a_folder_with_a_separate_manifest_is_read(tmp_path):

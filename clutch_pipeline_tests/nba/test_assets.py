@@ -9,7 +9,8 @@ import pytest
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE
 from clutch_pipeline.nba.assets import PLAYER_ACTIONS, RAW, SITUATIONS, nba_games_load
-from clutch_pipeline.nba.partitions import nba_games
+from clutch_pipeline.nba.backfill import plan_backfill
+from clutch_pipeline.nba.partitions import NBA_GAMES_LOAD_OP, nba_games
 from clutch_pipeline.nba.resources import NbaResource
 
 SAMPLE_GAMES = ["0022200003", "0022200004", "0022200008"]
@@ -22,7 +23,15 @@ def instance():
 
 
 def _run(
-    instance, database_url, keys, *, archive=SAMPLE_ARCHIVE, selection=None, nba=None, raise_on_error=True
+    instance,
+    database_url,
+    keys,
+    *,
+    archive=SAMPLE_ARCHIVE,
+    selection=None,
+    nba=None,
+    raise_on_error=True,
+    run_config=None,
 ):
     instance.add_dynamic_partitions(nba_games.name, keys)
     tags = (
@@ -36,7 +45,7 @@ def _run(
         instance=instance,
         selection=selection,
         resources={"postgres": PostgresResource(database_url=database_url), "nba": nba or NbaResource()},
-        run_config={"ops": {"nba_games_load": {"config": config}}},
+        run_config=run_config or {"ops": {NBA_GAMES_LOAD_OP: {"config": config}}},
         tags=tags,
         raise_on_error=raise_on_error,
     )
@@ -207,3 +216,22 @@ def test_an_api_backfill_does_not_fetch_finished_games_again(instance, database_
     events = [e for e in again.get_asset_materialization_events() if e.asset_key == RAW]
     metadata = events[0].step_materialization_data.materialization.metadata
     assert metadata["games_unchanged"].value == 1
+
+
+def test_a_backfill_plan_from_an_archive_runs_as_planned(instance, database_url, conn):
+    plan = plan_backfill("2022-23", SAMPLE_ARCHIVE, conn=conn, sources=NbaResource().sources)
+
+    result = _run(instance, database_url, plan.games, run_config=plan.run_config)
+
+    assert result.success and _check(result).passed
+    assert _metadata(result, RAW)["games_loaded"] == len(plan.games) == 39
+
+
+def test_a_run_after_one_of_the_raw_asset_alone_derives_the_clutch_rows_it_left_out(instance, database_url):
+    _run(instance, database_url, SAMPLE_GAMES, selection=[RAW])
+
+    result = _run(instance, database_url, SAMPLE_GAMES)
+
+    assert _metadata(result, RAW)["games_unchanged"] == 3
+    assert _metadata(result, SITUATIONS)["games_rederived"] == 3
+    assert _metadata(result, PLAYER_ACTIONS)["rows_written"] > 0

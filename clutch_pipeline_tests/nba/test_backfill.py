@@ -1,4 +1,4 @@
-"""`clutch nba backfill`: a season in one run, from an archive or the CDN's schedule."""
+"""`clutch nba backfill`: a season in one run, from an archive or the CDN's schedule; its plan."""
 
 import json
 import subprocess
@@ -9,8 +9,17 @@ import pytest
 from click.testing import CliRunner
 
 from clutch_pipeline.cli import main
-from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE
-from clutch_pipeline.nba.backfill import BackfillError, season_year
+from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
+from clutch_pipeline.nba.backfill import (
+    ARCHIVE,
+    CDN_SCHEDULE,
+    LEAGUE_GAME_LOG,
+    BackfillError,
+    plan_backfill,
+    season_year,
+)
+from clutch_pipeline.nba.partitions import LOAD_NBA_GAMES_JOB, NBA_GAMES_LOAD_OP
+from clutch_pipeline.nba.resources import NbaResource
 
 NBA_TEST_DATA = Path(__file__).parent / "data"
 
@@ -160,3 +169,79 @@ def test_nba_backfill_of_a_past_season_reads_the_stats_league_game_log(
         games = conn.execute("SELECT nba_game_id, status, home_score, away_score FROM games").fetchall()
     assert games == [("0022000001", "final", 125, 99)]
     assert fake_nba.count("leaguegamelog") == 1
+
+
+# -- the plan, as the CLI calls it -------------------------------------------------------------------
+
+
+def _sources(fake_nba):
+    """What the CLI passes: the NBA resource's sources, here pointed at the fake server, no retries."""
+    return NbaResource(
+        stats_base_url=fake_nba.stats_base_url, cdn_base_url=fake_nba.cdn_base_url, retry_attempts=1
+    ).sources
+
+
+def test_a_season_written_in_full_is_refused_naming_the_format_before_any_request(conn, fake_nba):
+    with pytest.raises(BackfillError, match="a season looks like 2022-23, not '2022-2023'"):
+        plan_backfill("2022-2023", conn=conn, sources=_sources(fake_nba))
+
+    assert fake_nba.count() == 0
+
+
+def test_a_plan_from_an_archive_is_one_run_over_its_seasons_games(conn, fake_nba):
+    plan = plan_backfill("2022-23", SAMPLE_ARCHIVE, conn=conn, sources=_sources(fake_nba))
+
+    assert plan.games == sorted(PlayByPlayArchive(SAMPLE_ARCHIVE).game_ids()) and len(plan.games) == 39
+    assert (plan.source, plan.job_name, plan.title) == (
+        ARCHIVE,
+        LOAD_NBA_GAMES_JOB,
+        "nba: backfill 2022-23 (39 games)",
+    )
+    config = plan.run_config["ops"][NBA_GAMES_LOAD_OP]["config"]
+    assert config["archive_path"] == str(SAMPLE_ARCHIVE) and config["force"] is False
+    assert fake_nba.count() == 0
+
+
+def test_a_plan_from_an_archive_passes_the_manifest_it_read_to_the_run(conn, fake_nba):
+    plan = plan_backfill("2022-23", SAMPLE_ARCHIVE, conn=conn, sources=_sources(fake_nba))
+
+    passed = plan.run_config["ops"][NBA_GAMES_LOAD_OP]["config"]["manifest_csv"]
+    own = PlayByPlayArchive(SAMPLE_ARCHIVE)
+    assert PlayByPlayArchive(SAMPLE_ARCHIVE, manifest_csv=passed).entries == sorted(
+        own.entries, key=lambda e: e.game_id
+    )
+
+
+def test_a_plan_from_an_archive_without_the_season_is_refused(conn, fake_nba):
+    with pytest.raises(BackfillError, match="holds no game of 2021-22"):
+        plan_backfill("2021-22", SAMPLE_ARCHIVE, conn=conn, sources=_sources(fake_nba))
+
+
+def test_a_plan_of_the_current_season_registers_its_played_games_from_the_cdn_schedule(conn, fake_nba):
+    fake_nba.set_schedule(_schedule_of_the_cdn_sample_game())
+
+    plan = plan_backfill("2020-21", force=True, conn=conn, sources=_sources(fake_nba))
+
+    assert (plan.games, plan.source) == (["0022000001"], CDN_SCHEDULE)
+    assert plan.run_config == {"ops": {NBA_GAMES_LOAD_OP: {"config": {"force": True}}}}
+    assert conn.execute("SELECT nba_game_id, status FROM games").fetchall() == [("0022000001", "final")]
+
+
+def test_a_plan_of_a_past_season_registers_its_games_from_the_league_game_log(conn, fake_nba):
+    fake_nba.add_stats("leaguegamelog", _game_log_of_the_cdn_sample_game())
+    schedule = _schedule_of_the_cdn_sample_game()
+    schedule["leagueSchedule"]["seasonYear"] = "2025-26"
+    schedule["leagueSchedule"]["gameDates"][0]["games"][0]["gameId"] = "0022500001"
+    fake_nba.set_schedule(schedule)
+
+    plan = plan_backfill("2020-21", conn=conn, sources=_sources(fake_nba))
+
+    assert (plan.games, plan.source) == (["0022000001"], LEAGUE_GAME_LOG)
+    assert conn.execute("SELECT nba_game_id FROM games").fetchall() == [("0022000001",)]
+
+
+def test_a_plan_whose_source_does_not_answer_fails_with_the_reason(conn, fake_nba):
+    fake_nba.fail(503)
+
+    with pytest.raises(BackfillError, match="503"):
+        plan_backfill("2020-21", conn=conn, sources=_sources(fake_nba))

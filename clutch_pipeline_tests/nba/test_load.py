@@ -9,7 +9,8 @@ import pytest
 
 from clutch_pipeline.db.migrations import upgrade
 from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
-from clutch_pipeline.nba.load import GameInput, LoadReport, derive_clutch, load_games
+from clutch_pipeline.nba.load import GameInput, derive_clutch, load_games
+from clutch_pipeline.nba.season_model import season_shot_model
 
 from .test_parse import _sample
 
@@ -221,10 +222,8 @@ def test_the_shot_model_reads_stored_shots_as_it_reads_parsed_ones(conn, databas
     conn.execute("DELETE FROM nba_shot_models")
     conn.execute("DELETE FROM clutch_situations")
 
-    from clutch_pipeline.nba.load import season_shot_model
-
     with psycopg.connect(database_url) as fresh:
-        season_shot_model(fresh, "2022-23", LoadReport())
+        season_shot_model(fresh, "2022-23")
     from_raw = conn.execute(
         "SELECT zone, family, attempts, makes FROM nba_shot_models ORDER BY 1, 2"
     ).fetchall()
