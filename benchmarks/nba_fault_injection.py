@@ -35,14 +35,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import psycopg
 from psycopg import sql
 
 from clutch_pipeline.db.connection import url_for_database
-from clutch_pipeline.jobs import prepare_instance
 from clutch_pipeline.nba import store
-from clutch_pipeline.settings import export, load_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba_2022_23"
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -173,27 +170,6 @@ def _kill_when(process: subprocess.Popen, url: str, kill_when: Watch, started: f
     return False
 
 
-def release_killed_runs(dbs: Databases) -> int:
-    """Mark the killed runs failed and free their pool slots, as an operator would have to.
-
-    A run killed with its process stays STARTED in Dagster's storage, and keeps its slot of the
-    ``nba_api`` pool (limit 1): every later NBA run then waits for that slot for ever (seen here: the
-    run after a kill polled ``pending_steps`` for 15 minutes). Dagster frees the slots of finished runs
-    only, and monitors launched runs only, not runs executed in the CLI's process."""
-    for name, value in dbs.environment().items():
-        if name.startswith("CLUTCH_"):
-            export(name, value)
-    instance, _ = prepare_instance(load_settings())
-    try:
-        started = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-        for run in started:
-            instance.report_run_failed(run, "its process was killed (SIGKILL)")
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-    finally:
-        instance.dispose()
-    return len(started)
-
-
 def state(url: str) -> dict[str, tuple[int, str]]:
     with psycopg.connect(url) as conn:
         return store.content_checksums(conn)
@@ -209,8 +185,9 @@ def run_moment(admin: str, command: list[str], moment: Moment, clean: dict, tota
     try:
         held = []
         for watch in moment.kills:
+            # The killed run stays STARTED holding the nba_api slot: the next backfill (through the run
+            # door) tells its process is gone, fails it and frees the slot before it waits for the pool.
             seconds, _output, killed = backfill(dbs, command, watch(total))
-            release_killed_runs(dbs)
             now = state(dbs.app)
             held.append(
                 f"killed={killed} at {seconds:.1f} s: {now['nba_game_loads'][0]} games loaded, "

@@ -36,11 +36,10 @@ from psycopg import sql
 
 from clutch_pipeline.db.connection import url_for_database
 from clutch_pipeline.db.migrations import upgrade
-from clutch_pipeline.definitions import defs
-from clutch_pipeline.jobs import MainJobStep, prepare_instance, run_step
 from clutch_pipeline.nba.backfill import plan_backfill
 from clutch_pipeline.nba.resources import NbaResource
-from clutch_pipeline.settings import export, load_settings
+from clutch_pipeline.runs import backfill_launch, launch_run, open_instance
+from clutch_pipeline.settings import load_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba_2022_23"
 
@@ -70,25 +69,14 @@ def floor(archive: Path, url: str) -> tuple[float, int]:
 def pipeline(archive: Path, season: str, url: str, dagster_url: str, home: Path) -> tuple[float, float, dict]:
     """`clutch nba backfill` as a user runs it: our Dagster instance on PostgreSQL, one run."""
     upgrade(url)
-    # As a user would configure it: the resources read the same variables in this process.
-    for name, value in (
-        ("CLUTCH_HOME", str(home)),
-        ("CLUTCH_DATABASE_URL", url),
-        ("CLUTCH_DAGSTER_DATABASE_URL", dagster_url),
-    ):
-        export(name, value)
-    instance, _ = prepare_instance(load_settings())
+    settings = load_settings(
+        {"CLUTCH_HOME": str(home), "CLUTCH_DATABASE_URL": url, "CLUTCH_DAGSTER_DATABASE_URL": dagster_url}
+    )
+    instance = open_instance(settings)
     with psycopg.connect(url) as conn:
         plan = plan_backfill(season, archive, conn=conn, sources=NbaResource().sources)
-    step = MainJobStep(
-        plan.job_name,
-        "benchmark",
-        run_config=plan.run_config,
-        partitions_def_name=plan.partitions_def_name,
-        partition_keys=lambda: plan.games,
-    )
     started = time.perf_counter()
-    report = run_step(defs, instance, step, launched_by="benchmark")
+    report = launch_run(instance, backfill_launch(plan), launched_by="benchmark")
     seconds = time.perf_counter() - started
     instance.dispose()
     assert report.success, report.error

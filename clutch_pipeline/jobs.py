@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from clutch_pipeline.nba.partitions import LOAD_NBA_GAMES_JOB
+
 schema_job = dg.define_asset_job(
     "apply_schema",
     selection=dg.AssetSelection.groups("platform"),
@@ -12,7 +14,7 @@ schema_job = dg.define_asset_job(
 )
 
 nba_games_job = dg.define_asset_job(
-    "load_nba_games",
+    LOAD_NBA_GAMES_JOB,
     selection=dg.AssetSelection.groups("nba"),
     description=(
         "Load games' play-by-play (archive, CDN or stats v3) and derive their clutch windows and player "

@@ -353,3 +353,14 @@ def nba_games_launch(title: str, games: list[str] | tuple[str, ...], op_config: 
         partitions_def_name=nba_games.name,
         partition_keys=tuple(games),
     )
+
+
+def backfill_launch(plan) -> Launch:
+    """The one run of a season backfill planned by ``nba.backfill.plan_backfill``."""
+    return Launch(
+        plan.job_name,
+        plan.title,
+        run_config=plan.run_config,
+        partitions_def_name=plan.partitions_def_name,
+        partition_keys=tuple(plan.games),
+    )

@@ -39,15 +39,15 @@ def nba_backfill(season: str, archive: Path | None, manifest: Path | None, force
     from clutch_pipeline.http_retry import HttpGaveUp
     from clutch_pipeline.nba.backfill import BackfillError, plan_backfill
     from clutch_pipeline.nba.resources import NbaResource
-    from clutch_pipeline.runs import launch_run, nba_games_launch, open_instance
+    from clutch_pipeline.runs import backfill_launch, launch_run, open_instance
 
     url = migrated_database_url()  # the tables it writes must exist; a no-op when they do
     with one_line_errors(BackfillError, HttpGaveUp, ValueError, OSError), connect(url) as conn:
-        plan = plan_backfill(season, archive, manifest, force=force, conn=conn, nba=NbaResource())
+        plan = plan_backfill(season, archive, manifest, force, conn=conn, sources=NbaResource().sources)
     with one_line_errors(DatabaseUnreachable):
         instance = open_instance(load_settings())
-    launch = nba_games_launch(plan.title, plan.games, plan.op_config)
+    launch = backfill_launch(plan)
     console.print(f"{launch.title}: one run")
     with console.status("loading"):
-        report = launch_run(instance, launch, launched_by="clutch nba backfill")
+        report = launch_run(instance, launch, launched_by="clutch nba backfill", on_wait=console.print)
     print_run_report(report, f"backfill of {season}")

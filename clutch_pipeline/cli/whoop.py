@@ -77,7 +77,7 @@ def whoop_sync(players: tuple[int, ...], since, until) -> None:
         instance = open_instance(load_settings())
     console.print(f"{launch.title}: one run")
     with console.status("syncing"):
-        report = launch_run(instance, launch, launched_by="clutch whoop sync")
+        report = launch_run(instance, launch, launched_by="clutch whoop sync", on_wait=console.print)
     print_run_report(report, "sync")
 
 
