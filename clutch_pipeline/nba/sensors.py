@@ -11,7 +11,7 @@ import dagster as dg
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.http_retry import HttpGaveUp
 from clutch_pipeline.nba.games import register_games
-from clutch_pipeline.nba.partitions import nba_games
+from clutch_pipeline.nba.partitions import LOAD_NBA_GAMES_JOB, nba_games
 from clutch_pipeline.nba.resources import NbaResource
 from clutch_pipeline.nba.schedule import (
     ScheduleError,
@@ -28,7 +28,7 @@ LIVE_INTERVAL_SECONDS = 300
 
 @dg.sensor(
     name="nba_live_games",
-    job_name="load_nba_games",
+    job_name=LOAD_NBA_GAMES_JOB,
     minimum_interval_seconds=LIVE_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description=(
