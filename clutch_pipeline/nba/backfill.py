@@ -120,12 +120,6 @@ def season_year(season: str) -> str:
     return season[2:4]
 
 
-def archive_season_games(season: str, archive: Path, manifest: Path | None = None) -> list[str]:
-    """The archive's games of that season (every season type), in game-id order. (cli.py's until it
-    calls ``plan_backfill``.)"""
-    return _archive_games(season, PlayByPlayArchive(archive, manifest))[0]
-
-
 def schedule_season_games(season: str, schedule_payload: dict) -> tuple[list[ScheduledGame], list[str]]:
     """The season's games from the CDN schedule (the current season only: a schedule is a snapshot of
     the season in progress), and the ids of those played or being played, which a backfill loads."""
