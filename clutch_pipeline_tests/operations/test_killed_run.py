@@ -24,9 +24,8 @@ from clutch_pipeline_tests.operations.holders import (
 )
 
 
-def test_after_a_run_holding_nba_api_is_killed_the_next_run_starts_within_seconds(
-    instance, clutch_environment, tmp_path
-):
+def _killed_holder(instance: dg.DagsterInstance, clutch_environment: dict, tmp_path) -> str:
+    """A real process executing a run that holds the only nba_api slot, SIGKILLed: its run id."""
     process = start_process(clutch_environment, 600, tmp_path / "holder.log")
     try:
         killed = run_of_process(instance, process, tmp_path / "holder.log", queued=False)
@@ -34,6 +33,13 @@ def test_after_a_run_holding_nba_api_is_killed_the_next_run_starts_within_second
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED
+    return killed
+
+
+def test_after_a_run_holding_nba_api_is_killed_the_next_run_starts_within_seconds(
+    instance, clutch_environment, tmp_path
+):
+    killed = _killed_holder(instance, clutch_environment, tmp_path)
 
     started, said = time.monotonic(), []
     wait_for_pools(instance, job_pools(hold_nba_api_job), said.append, timeout_seconds=60)
@@ -53,12 +59,7 @@ def test_after_a_run_holding_nba_api_is_killed_the_next_run_starts_within_second
 def test_the_run_door_frees_a_killed_runs_slot_and_loads_games_within_seconds(
     instance, clutch_environment, tmp_path
 ):
-    process = start_process(clutch_environment, 600, tmp_path / "holder.log")
-    try:
-        killed = run_of_process(instance, process, tmp_path / "holder.log", queued=False)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    killed = _killed_holder(instance, clutch_environment, tmp_path)
     opened = open_instance(load_settings(clutch_environment))
     game = sorted(PlayByPlayArchive(SAMPLE_ARCHIVE).game_ids())[0]
     launch = nba_games_launch("one game", [game], {"archive_path": str(SAMPLE_ARCHIVE)})
