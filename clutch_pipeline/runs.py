@@ -34,6 +34,7 @@ from clutch_pipeline.db.connection import (
     DatabaseUrls,
     check_reachable,
     connect,
+    psycopg2_url,
     resolve_database_urls,
 )
 from clutch_pipeline.db.locks import LockScope, advisory_lock
@@ -57,9 +58,9 @@ EventCallback = Callable[[dg.EventLogEntry], None]
 
 
 def dagster_environment(settings: Settings, urls: DatabaseUrls) -> dict[str, str]:
-    """What Dagster reads only from the environment, for the Dagster processes ``clutch dev`` starts:
-    its home, how many events it stores per INSERT, and the database URLs, so that those processes
-    join the server this one keeps running instead of resolving their own."""
+    """The environment of the Dagster processes ``clutch dev`` starts: what Dagster reads only from the
+    environment (its home, how many events it stores per INSERT), and the database URLs this process
+    resolved, so that those processes join the server it keeps running instead of resolving their own."""
     return {
         "DAGSTER_HOME": str(settings.dagster_home),
         "DAGSTER_EVENT_BATCH_SIZE": str(settings.dagster_event_batch_size),
@@ -80,8 +81,6 @@ def _storage_overrides(dagster_yaml: Path, urls: DatabaseUrls) -> dict:
     """The three storages of ``dagster.yaml`` with the Dagster database this process resolved, so the
     settings handed to ``open_instance`` win over the process environment. (Dagster replaces a whole
     section with its override: each keeps its module and class.)"""
-    from clutch_pipeline.db.connection import psycopg2_url
-
     config = yaml.safe_load(dagster_yaml.read_text())
     url = psycopg2_url(urls.dagster)
     return {
