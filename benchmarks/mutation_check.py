@@ -5,9 +5,9 @@ exact text substitutions in the package. The script copies the repository (witho
 temporary folder, runs the relevant tests on the unbroken copy first (they must pass), then for each
 mutation applies its substitutions, runs its tests against the copy (``PYTHONPATH`` and the working
 folder pointing at the copy, so the CLI's subprocesses run the broken code too), restores the files,
-and prints whether the tests caught it: CAUGHT (a test failed), MISSED (all passed) or ERROR (pytest
-could not run them). A substitution whose text is not found exactly once is an error of this script:
-the code moved, so the mutation must be updated, not silently skipped.
+and prints whether the tests caught it: CAUGHT (a test failed), MISSED (all passed, or no test was
+selected) or ERROR (pytest could not run them). A substitution whose text is not found exactly once is
+an error of this script: the code moved, so the mutation must be updated, not silently skipped.
 
 ``--tests-from DIR`` takes ``clutch_pipeline_tests`` from another checkout (e.g. ``/work/main`` before
 the tests were strengthened) while the package stays this one's, to show what those tests miss.
@@ -80,6 +80,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "revoke: readings statement matches no rows (the raw records' cascade still removes them)",
         _sub(STORE, "wearables_readings WHERE player_id = %(player)s", "wearables_readings WHERE FALSE"),
+        PRIVACY_TESTS,
+    ),
+    Mutation(
+        "revoke: readings statement misses some of his readings (the cascade removes them)",
+        _sub(
+            STORE,
+            'wearables_readings WHERE player_id = %(player)s"',
+            "wearables_readings WHERE player_id = %(player)s AND metric_type <> 'recovery_score'\"",
+        ),
         PRIVACY_TESTS,
     ),
     Mutation(
@@ -266,7 +275,8 @@ def main() -> int:
             finally:
                 for path, text in originals.items():
                     path.write_text(text)
-            verdict = {0: "MISSED", 1: "CAUGHT"}.get(status, f"ERROR (pytest exit {status})")
+            # 5: no test was selected, so none could catch it
+            verdict = {0: "MISSED", 1: "CAUGHT", 5: "MISSED"}.get(status, f"ERROR (pytest exit {status})")
             missed += verdict != "CAUGHT"
             print(f"{verdict:7} {mutation.name}  [{summary}; {seconds:.0f} s]", flush=True)
         print(f"{len(chosen) - missed} of {len(chosen)} mutations caught")
