@@ -186,6 +186,10 @@ def test_a_game_no_source_can_give_fails_with_the_reason(instance, database_url,
     result = _run(instance, database_url, ["0022200999"], archive=None, nba=nba, raise_on_error=False)
 
     assert not result.success
+    (failure,) = [e.step_failure_data for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    reason = failure.user_failure_data
+    assert reason.description.startswith("game 0022200999: ") and "HTTP 404" in reason.description
+    assert reason.metadata["game"].value == "0022200999"
 
 
 def test_an_api_backfill_stops_cleanly_when_the_nba_stops_answering(instance, database_url, conn, fake_nba):

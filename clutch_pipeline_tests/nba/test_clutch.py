@@ -19,6 +19,7 @@ def _actions(raw: list[dict]):
         (4, 300.1, 0, False),
         (4, 120.0, -5, True),
         (4, 120.0, 6, False),
+        (4, 120.0, -6, False),  # 6 points down is as far from clutch as 6 up
         (3, 10.0, 0, False),
         (5, 300.0, 0, True),  # overtime starts tied: always clutch
         (6, 12.0, -3, True),
@@ -97,6 +98,11 @@ def test_intensity_grows_as_time_runs_out_and_the_margin_closes():
     assert intensity(0.0, 0) == 1.0
     assert intensity(300.0, 5) == pytest.approx(0.08, abs=0.005)
     assert intensity(60.0, 2) > intensity(240.0, 2) > intensity(240.0, 4)
+
+
+def test_intensity_is_the_same_for_the_side_behind_and_the_side_ahead():
+    assert intensity(60.0, -2) == intensity(60.0, 2)
+    assert intensity(0.0, -6) == intensity(0.0, 6) == 0.5
 
 
 def test_made_shots_free_throws_and_points_become_player_actions():

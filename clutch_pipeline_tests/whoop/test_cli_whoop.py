@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.budget import utc_now
+from clutch_pipeline.whoop.sync import sync_devices
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
 from clutch_pipeline_tests.whoop.athletes import add_player, consent_through_oauth
 from clutch_pipeline_tests.whoop.conftest import (
@@ -19,6 +21,7 @@ from clutch_pipeline_tests.whoop.conftest import (
     WHOOP_CLIENT_ID,
     WHOOP_CLIENT_SECRET,
 )
+from clutch_pipeline_tests.whoop.privacy_rows import add_rows_of_every_table, rows_of
 
 KEY = generate_key()
 
@@ -42,18 +45,34 @@ def env(cli_env, database_url, simulator) -> dict[str, str]:
 
 
 @pytest.fixture
-def consented(database_url, simulator) -> None:
-    app = WhoopApp(
+def app(simulator) -> WhoopApp:
+    return WhoopApp(
         base_url=simulator.base_url,
         client_id=WHOOP_CLIENT_ID,
         client_secret=WHOOP_CLIENT_SECRET,
         redirect_uri=REDIRECT_URI,
         cipher=TokenCipher([KEY]),
     )
+
+
+@pytest.fixture
+def consented(database_url, simulator, app) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         for person_id in (TATUM, LEBRON):
             add_player(conn, person_id)
             consent_through_oauth(conn, app, simulator, person_id)
+
+
+@pytest.fixture
+def synced(database_url, app, consented) -> None:
+    """Both athletes synced over a week, with rows in every table of the privacy list."""
+    window = (datetime(2023, 1, 2, tzinfo=UTC), datetime(2023, 1, 9, tzinfo=UTC))
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        with app.open(conn) as session:
+            sync_devices(
+                conn, session.api, session.tokens, store.syncable_devices(conn), clock=utc_now, window=window
+            )
+        add_rows_of_every_table(conn, (TATUM, LEBRON), [date(2023, 1, 5)])
 
 
 def clutch(clutch_command, env, *args) -> subprocess.CompletedProcess:
@@ -98,6 +117,29 @@ def test_sync_of_one_player_leaves_the_others_alone(clutch_command, env, databas
     result = clutch(clutch_command, env, "whoop", "sync", "--player", str(TATUM), "--since", "2023-01-05")
     assert result.returncode == 0, result.stdout + result.stderr
     assert simulator.count(user_id=lebron) == before
+
+
+def test_revoke_deletes_the_athletes_wearables_rows_tells_whoop_and_says_what_it_deleted(
+    clutch_command, env, database_url, simulator, synced
+):
+    with psycopg.connect(database_url) as conn:
+        before, lebron = rows_of(conn, TATUM), rows_of(conn, LEBRON)
+    result = clutch(clutch_command, env, "whoop", "revoke", "--player", str(TATUM))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = ", ".join(f"{table} {count}" for table, count in before.items())
+    assert result.stdout.strip() == f"consent of player {TATUM} revoked; WHOOP told; rows deleted: {rows}"
+    assert simulator.count("/developer/v2/user/access") == 1
+    with psycopg.connect(database_url) as conn:
+        assert set(rows_of(conn, TATUM).values()) == {0}
+        assert rows_of(conn, LEBRON) == lebron
+        assert not store.consent_status(conn, TATUM)["consent_granted"]
+
+
+def test_revoke_refuses_a_player_without_a_whoop_device(clutch_command, env, database_url):
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        add_player(conn, TATUM)
+    result = clutch(clutch_command, env, "whoop", "revoke", "--player", str(TATUM))
+    assert result.returncode == 1 and f"player {TATUM} has no WHOOP device" in result.stderr
 
 
 def test_keys_rotate_re_encrypts_the_stored_tokens_with_the_new_key(

@@ -92,11 +92,15 @@ def test_a_reused_state_gets_400_and_stores_nothing(database_url, service, whoop
         assert store.syncable_devices(conn) == []
 
 
-def test_an_expired_state_gets_400(database_url, service, whoop_clock):
+def test_an_expired_state_gets_400_and_stores_nothing(database_url, service, whoop_clock, whoop_simulator):
     url = authorize(database_url, service[1], whoop_clock, TATUM)
     redirect = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
     whoop_clock.advance(minutes=16)
     assert requests.get(redirect, timeout=10).status_code == 400
+    assert whoop_simulator.count("/oauth/oauth2/token") == 0  # the code was never exchanged
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM wearables_devices").fetchone() == (0,)
+        assert not store.consent_status(conn, TATUM)["has_device"]
 
 
 def test_an_unknown_state_gets_400(service):

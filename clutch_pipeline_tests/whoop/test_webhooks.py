@@ -7,6 +7,8 @@ import hashlib
 import json
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -23,7 +25,7 @@ from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.consent import revoke_consent
 from clutch_pipeline.whoop.sensors import whoop_sync_planner
 from clutch_pipeline.whoop.tokens import TokenCipher, generate_key
-from clutch_pipeline.whoop.webhooks import signature
+from clutch_pipeline.whoop.webhooks import DEFAULT_TOLERANCE, signature
 from clutch_pipeline_tests.whoop.athletes import add_device
 
 SECRET = "webhook-test-secret"
@@ -37,8 +39,17 @@ def body_of(**fields) -> bytes:
     return json.dumps(event).encode()
 
 
+# A delivery as WHOOP signs it, computed once with openssl from the documented scheme (base64 of the
+# HMAC-SHA256, keyed with the client secret, of the timestamp header followed by the raw body), not
+# with our own code:
+#   printf '%s%s' 1673956800000 "$RAW_EVENT" | openssl dgst -sha256 -hmac webhook-test-secret -binary | base64
+RAW_EVENT = b'{"user_id":456,"id":"' + SLEEP.encode() + b'","type":"sleep.updated","trace_id":"trace-1"}'
+RAW_EVENT_TIMESTAMP = "1673956800000"  # NOW
+RAW_EVENT_SIGNATURE = "mtJqqnNnRtUF00cupsTnhnj97QpfAZhwNOVQ3LwbO4g="
+
+
 def signed(body: bytes, at: datetime = NOW, secret: str = SECRET) -> dict[str, str]:
-    timestamp = str(int(at.timestamp() * 1000))
+    timestamp = str((at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1))
     return {
         "X-WHOOP-Signature": signature(secret, timestamp, body),
         "X-WHOOP-Signature-Timestamp": timestamp,
@@ -46,18 +57,25 @@ def signed(body: bytes, at: datetime = NOW, secret: str = SECRET) -> dict[str, s
     }
 
 
-@pytest.fixture
-def service(database_url):
+@contextmanager
+def webhook_service(database_url: str, secret: str) -> Iterator[str]:
+    """The service with our app's client secret ``secret`` and its clock at NOW; the webhook URL."""
     whoop = WhoopApp(
         base_url="http://127.0.0.1:9",
         client_id="client",
-        client_secret=SECRET,
+        client_secret=secret,
         redirect_uri="",
         cipher=TokenCipher([generate_key()]),
     )
     config = ServiceConfig(database_url, whoop, api_keys=(), clock=lambda: NOW)
     with serve_in_background(lambda _: create_app(config)) as base_url:
         yield f"{base_url}/api/webhooks/whoop"
+
+
+@pytest.fixture
+def service(database_url):
+    with webhook_service(database_url, SECRET) as url:
+        yield url
 
 
 def stored(database_url) -> list[tuple]:
@@ -94,6 +112,52 @@ def test_a_stale_timestamp_is_refused(service, database_url):
     assert answer.status_code == 401 and stored(database_url) == []
 
 
+def test_a_timestamp_from_the_future_is_refused(service, database_url):
+    body = body_of()
+    answer = requests.post(service, data=body, headers=signed(body, at=NOW + timedelta(minutes=6)), timeout=5)
+    assert answer.status_code == 401 and stored(database_url) == []
+
+
+MS = timedelta(milliseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        (NOW - DEFAULT_TOLERANCE, 204),
+        (NOW + DEFAULT_TOLERANCE, 204),
+        (NOW - DEFAULT_TOLERANCE - MS, 401),
+        (NOW + DEFAULT_TOLERANCE + MS, 401),
+    ],
+    ids=["5-min-old", "5-min-ahead", "5-min-1-ms-old", "5-min-1-ms-ahead"],
+)
+def test_the_tolerance_is_five_minutes_either_way_to_the_millisecond(service, database_url, sent, status):
+    assert timedelta(minutes=5) == DEFAULT_TOLERANCE
+    body = body_of()
+    answer = requests.post(service, data=body, headers=signed(body, at=sent), timeout=5)
+    assert answer.status_code == status
+    assert len(stored(database_url)) == (1 if status == 204 else 0)
+
+
+def test_without_a_configured_client_secret_every_delivery_is_refused(database_url):
+    """Even one signed with the empty key, which an HMAC accepts."""
+    body = body_of()
+    with webhook_service(database_url, secret="") as url:
+        answer = requests.post(url, data=body, headers=signed(body, secret=""), timeout=5)
+    assert answer.status_code == 401 and stored(database_url) == []
+
+
+def test_a_delivery_signed_as_whoop_documents_is_accepted(service, database_url):
+    headers = {
+        "X-WHOOP-Signature": RAW_EVENT_SIGNATURE,
+        "X-WHOOP-Signature-Timestamp": RAW_EVENT_TIMESTAMP,
+        "Content-Type": "application/json",
+    }
+    answer = requests.post(service, data=RAW_EVENT, headers=headers, timeout=5)
+    assert answer.status_code == 204
+    assert stored(database_url) == [("trace-1", "sleep.updated", SLEEP, True)]
+
+
 def test_a_replayed_delivery_is_stored_once(service, database_url):
     body = body_of()
     for _ in range(2):
@@ -102,9 +166,8 @@ def test_a_replayed_delivery_is_stored_once(service, database_url):
 
 
 def test_the_signature_covers_the_raw_body_not_re_serialized_json(service, database_url):
-    raw = b'{"user_id":456,"id":"' + SLEEP.encode() + b'","type":"sleep.updated","trace_id":"trace-1"}'
-    reserialized = json.dumps(json.loads(raw)).encode()  # same JSON, other bytes
-    answer = requests.post(service, data=reserialized, headers=signed(raw), timeout=5)
+    reserialized = json.dumps(json.loads(RAW_EVENT)).encode()  # same JSON, other bytes
+    answer = requests.post(service, data=reserialized, headers=signed(RAW_EVENT), timeout=5)
     assert answer.status_code == 401 and stored(database_url) == []
 
 
