@@ -99,6 +99,30 @@ def test_the_shared_modules_import_no_stage():
     assert _violations(shared, lambda _own, target: target in STAGES + ABOVE_THE_STAGES) == []
 
 
+PURE = (
+    "nba.parse",
+    "nba.clock",
+    "nba.clutch",
+    "nba.times",
+    "nba.shots",
+    "nba.schedule",
+    "nba.validation",
+    "nba.prepare",
+    "nba.clutch_rows",
+    "whoop.normalize",
+    "whoop.budget_plan",
+    "whoop.webhooks",
+)
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_logic_imports_neither_dagster_nor_psycopg(module):
+    """Data in, data out: tested with plain values, reused by the CLI, the service and benchmarks."""
+    path = PACKAGE.joinpath(*module.split(".")).with_suffix(".py")
+    frameworks = sorted(m for m in _imports(path) if m.split(".")[0] in ("dagster", "psycopg"))
+    assert frameworks == []
+
+
 def _environment_writes(path: Path) -> list[str]:
     """Assignments to ``os.environ[...]``, and calls of its mutators or of ``os.putenv``."""
     tree = ast.parse(path.read_text())
