@@ -47,6 +47,19 @@ class WearablesData:
     expire: str | None
 
 
+# Rows that keep their NBA columns lose their wearables ones (and say so: has_wearables_data false).
+_PREGAME_CONTEXT_CLEARED = """
+    has_wearables_data = FALSE, device_id = NULL, sleep_record_id = NULL, sleep_end_at = NULL,
+    local_date = NULL, hrv_rmssd_pregame = NULL, resting_hr_pregame = NULL, recovery_score_pregame = NULL,
+    sleep_performance_pregame = NULL, day_strain_previous = NULL, hrv_baseline_deviation = NULL,
+    recovery_calibrating = NULL, wearables_quality_score = NULL, measured_until = NULL
+"""
+_SCORE_WEARABLES_CLEARED = """
+    hrv_rmssd_pregame = NULL, hrv_baseline_deviation = NULL, recovery_score_pregame = NULL,
+    sleep_performance_pregame = NULL, day_strain_pregame = NULL, wearables_quality_score = NULL,
+    has_wearables_data = FALSE
+"""
+
 WEARABLES_DATA: tuple[WearablesData, ...] = (
     WearablesData(
         "wearables_readings",
@@ -77,6 +90,17 @@ WEARABLES_DATA: tuple[WearablesData, ...] = (
         """,
     ),
     WearablesData(
+        # Filled by triggers on wearables_raw_records, so after the raw records' own entry: their
+        # deletion above queues the athlete's days, and this clears them.
+        "wearables_changed_days",
+        "DELETE FROM wearables_changed_days WHERE device_id = %(device)s",
+        """
+        DELETE FROM wearables_changed_days c USING wearables_devices d
+        WHERE c.device_id = d.device_id
+          AND c.local_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+    WearablesData(
         "whoop_webhook_events",
         "DELETE FROM whoop_webhook_events WHERE whoop_user_id::text = %(whoop_user)s",
         """
@@ -103,19 +127,48 @@ WEARABLES_DATA: tuple[WearablesData, ...] = (
         """,
     ),
     WearablesData(
-        "clutch_performance_scores",
+        "clutch_action_wearables",
+        "DELETE FROM clutch_action_wearables WHERE player_id = %(player)s",
         """
-        UPDATE clutch_performance_scores
-        SET hrv_rmssd_pregame = NULL, hrv_baseline_deviation = NULL, recovery_score_pregame = NULL,
-            sleep_performance_pregame = NULL, day_strain_pregame = NULL, wearables_quality_score = NULL,
-            has_wearables_data = FALSE
+        DELETE FROM clutch_action_wearables a USING wearables_devices d
+        WHERE a.player_id = d.player_id
+          AND a.action_timestamp < %(now)s - make_interval(days => d.data_retention_days)
+        """,
+    ),
+    WearablesData(
+        "pregame_context",
+        f"""
+        UPDATE pregame_context SET {_PREGAME_CONTEXT_CLEARED}
         WHERE player_id = %(player)s AND has_wearables_data
         """,
-        """
-        UPDATE clutch_performance_scores s
-        SET hrv_rmssd_pregame = NULL, hrv_baseline_deviation = NULL, recovery_score_pregame = NULL,
-            sleep_performance_pregame = NULL, day_strain_pregame = NULL, wearables_quality_score = NULL,
-            has_wearables_data = FALSE
+        f"""
+        UPDATE pregame_context c SET {_PREGAME_CONTEXT_CLEARED}
+        FROM wearables_devices d, games g
+        WHERE c.has_wearables_data AND c.player_id = d.player_id AND g.game_id = c.game_id
+          AND g.game_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+    WearablesData(
+        "clutch_game_scores",
+        f"""
+        UPDATE clutch_game_scores SET {_SCORE_WEARABLES_CLEARED}
+        WHERE player_id = %(player)s AND has_wearables_data
+        """,
+        f"""
+        UPDATE clutch_game_scores s SET {_SCORE_WEARABLES_CLEARED}
+        FROM wearables_devices d
+        WHERE s.has_wearables_data AND s.player_id = d.player_id
+          AND s.game_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+    WearablesData(
+        "clutch_performance_scores",
+        f"""
+        UPDATE clutch_performance_scores SET {_SCORE_WEARABLES_CLEARED}
+        WHERE player_id = %(player)s AND has_wearables_data
+        """,
+        f"""
+        UPDATE clutch_performance_scores s SET {_SCORE_WEARABLES_CLEARED}
         FROM wearables_devices d, games g
         WHERE s.has_wearables_data AND s.player_id = d.player_id AND g.game_id = s.game_id
           AND g.game_date < (%(now)s - make_interval(days => d.data_retention_days))::date

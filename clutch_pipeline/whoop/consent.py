@@ -128,9 +128,11 @@ def revoke_consent(conn: psycopg.Connection, session: WhoopSession, nba_person_i
                 log.warning("device %s: WHOOP was not told of the revocation: %s", record.device_id, exc)
         with conn.transaction():
             record = store.consent_record(conn, nba_person_id)  # locked until the deletion commits
+            # Revoked first: the raw records' deletion then queues no day to refresh (the triggers of
+            # sql/013 skip devices without consent), and nothing is left behind in the queue.
+            store.record_revocation(conn, record.device_id, session.clock())
             deleted = delete_player_wearables(
                 conn, record.player_id, record.device_id, record.provider_user_id
             )
-            store.record_revocation(conn, record.device_id, session.clock())
     log.info("device %s: consent revoked; rows deleted: %s", record.device_id, deleted)
     return Revocation(record.device_id, whoop_told, deleted)

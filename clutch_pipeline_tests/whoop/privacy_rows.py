@@ -51,6 +51,25 @@ PLAYER_ROWS: dict[str, Counter] = {
         "FROM ml_features WHERE entity_id = %(player)s AND entity_type = 'player' AND uses_wearables",
         "as_of_date",
     ),
+    "wearables_changed_days": Counter(
+        "FROM wearables_changed_days WHERE device_id = %(device)s", "local_date"
+    ),
+    "clutch_action_wearables": Counter(
+        "FROM clutch_action_wearables WHERE player_id = %(player)s", "action_timestamp"
+    ),
+    "pregame_context": Counter(
+        "FROM pregame_context c WHERE player_id = %(player)s AND (has_wearables_data"
+        " OR num_nonnulls(device_id, sleep_record_id, sleep_end_at, local_date, hrv_rmssd_pregame,"
+        " resting_hr_pregame, recovery_score_pregame, sleep_performance_pregame, day_strain_previous,"
+        " hrv_baseline_deviation, recovery_calibrating, wearables_quality_score, measured_until) > 0)",
+        "(SELECT g.game_date FROM games g WHERE g.game_id = c.game_id)",
+    ),
+    "clutch_game_scores": Counter(
+        "FROM clutch_game_scores WHERE player_id = %(player)s AND (has_wearables_data"
+        " OR num_nonnulls(hrv_rmssd_pregame, hrv_baseline_deviation, recovery_score_pregame,"
+        " sleep_performance_pregame, day_strain_pregame, wearables_quality_score) > 0)",
+        "game_date",
+    ),
     "clutch_performance_scores": Counter(
         "FROM clutch_performance_scores s WHERE player_id = %(player)s AND (has_wearables_data"
         " OR num_nonnulls(hrv_rmssd_pregame, hrv_baseline_deviation, recovery_score_pregame,"
@@ -148,6 +167,32 @@ def _add_day(conn: psycopg.Connection, who: Athlete, person_id: int, day: date, 
         (who.player, day),
     )
     game_id, situation_id = game
+    conn.execute(
+        "INSERT INTO wearables_changed_days (consumer, device_id, player_id, local_date)"
+        " VALUES ('alignment', %s, %s, %s)",
+        (who.device, who.player, day),
+    )
+    conn.execute(
+        "INSERT INTO clutch_action_wearables (game_id, source, source_action_key, action_type, player_id,"
+        " device_id, action_timestamp, workout_record_id, workout_match, workout_gap_minutes, workout_strain,"
+        " quality_score) VALUES (%s, 'cdn', %s, 'field_goal_made', %s, %s, %s, %s, 'contains', 0, 14.2, 0.9)",
+        (game_id, person_id, who.player, who.device, _midnight(day), str(uuid.uuid4())),
+    )
+    conn.execute(
+        "INSERT INTO pregame_context (game_id, player_id, played, is_playoff, has_wearables_data, device_id,"
+        " sleep_record_id, sleep_end_at, local_date, hrv_rmssd_pregame, resting_hr_pregame,"
+        " recovery_score_pregame, sleep_performance_pregame, day_strain_previous, hrv_baseline_deviation,"
+        " recovery_calibrating, wearables_quality_score, measured_until)"
+        " VALUES (%s, %s, TRUE, FALSE, TRUE, %s, %s, %s, %s, 75, 48, 66, 88, 12.5, -3.5, FALSE, 0.9, %s)",
+        (game_id, who.player, who.device, str(uuid.uuid4()), _midnight(day), day, _midnight(day)),
+    )
+    conn.execute(
+        "INSERT INTO clutch_game_scores (game_id, player_id, season, game_date, situations, actions_total,"
+        " clutch_score, is_playoff, hrv_rmssd_pregame, hrv_baseline_deviation, recovery_score_pregame,"
+        " sleep_performance_pregame, day_strain_pregame, has_wearables_data, wearables_quality_score)"
+        " VALUES (%s, %s, '2022-23', %s, 1, 4, 55, FALSE, 75, -3.5, 66, 88, 12.5, TRUE, 0.9)",
+        (game_id, who.player, day),
+    )
     conn.execute(
         "INSERT INTO clutch_performance_scores (player_id, game_id, situation_id, actions_total,"
         " hrv_rmssd_pregame, hrv_baseline_deviation, recovery_score_pregame, sleep_performance_pregame,"
