@@ -8,6 +8,12 @@ Stages and their asset groups:
 - ``whoop``: ``whoop_cycles``, ``whoop_recoveries``, ``whoop_sleeps``, ``whoop_workouts`` (one subsettable
   multi-asset; raw records and readings), partitioned by UTC day (``whoop_days``).
 
+- ``alignment``: ``wearables_daily_summary`` by the athlete's local date (``athlete_local_days``); one
+  multi-asset ``clutch_alignment`` (``pregame_context``, ``clutch_action_wearables``,
+  ``clutch_performance_scores``, ``clutch_game_scores``) and ``ml_features``, by NBA season
+  (``nba_seasons``). Checks: ``pregame_measured_before_tipoff`` (blocking), ``clutch_scores_consistent``,
+  ``wearables_context_coverage``, ``daily_summaries_fresh``.
+
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
 - ``fail_dead_cli_runs`` (sensor, RUNNING): every minute, fails the runs the CLI launched on this host
@@ -19,6 +25,10 @@ Schedules and sensors, with their default status:
 - ``whoop_sync_planner`` (sensor, STOPPED: it calls api.prod.whoop.com): every minute, the request
   planner spends the WHOOP budget (webhook fetches, pre-tip-off cycles, reconciliation) in one run.
 - ``nba_live_games`` (sensor, STOPPED: it calls cdn.nba.com): every five minutes, runs for live games.
+- ``wearables_summary_refresh`` (sensor, RUNNING): every two minutes, refreshes the daily summaries of
+  exactly the athletes' days whose WHOOP records changed.
+- ``alignment_refresh`` (sensor, RUNNING): every two minutes, realigns and rescores the games of a
+  season that were reloaded or whose players' wearables days changed.
 """
 
 from __future__ import annotations
@@ -26,6 +36,9 @@ from __future__ import annotations
 import dagster as dg
 
 from clutch_pipeline.alerts.sensors import alert_on_run_failure
+from clutch_pipeline.alignment.assets import clutch_alignment, ml_features, wearables_daily_summary
+from clutch_pipeline.alignment.checks import ALIGNMENT_CHECKS
+from clutch_pipeline.alignment.sensors import ALIGNMENT_SENSORS
 from clutch_pipeline.db.assets import database_schema
 from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
@@ -67,10 +80,23 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 
 defs = dg.Definitions(
-    assets=[database_schema, nba_games_load, whoop_sync],
-    asset_checks=[schema_matches_migrations, official_clutch_totals],
+    assets=[
+        database_schema,
+        nba_games_load,
+        whoop_sync,
+        wearables_daily_summary,
+        clutch_alignment,
+        ml_features,
+    ],
+    asset_checks=[schema_matches_migrations, official_clutch_totals, *ALIGNMENT_CHECKS],
     jobs=[*JOBS, apply_wearables_retention],
     schedules=[whoop_hourly_sync, wearables_retention_daily],
-    sensors=[alert_on_run_failure, fail_dead_cli_runs, nba_live_games, whoop_sync_planner],
+    sensors=[
+        alert_on_run_failure,
+        fail_dead_cli_runs,
+        nba_live_games,
+        whoop_sync_planner,
+        *ALIGNMENT_SENSORS,
+    ],
     resources=build_resources(load_settings()),
 )

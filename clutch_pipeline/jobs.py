@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from clutch_pipeline.alignment.partitions import (
+    ALIGNMENT_JOB,
+    DAILY_SUMMARY_ASSET,
+    SUMMARIES_JOB,
+)
 from clutch_pipeline.nba.partitions import LOAD_NBA_GAMES_JOB
 
 schema_job = dg.define_asset_job(
@@ -31,4 +36,22 @@ whoop_sync_job = dg.define_asset_job(
     ),
 )
 
-JOBS = [schema_job, nba_games_job, whoop_sync_job]
+summaries_job = dg.define_asset_job(
+    SUMMARIES_JOB,
+    selection=dg.AssetSelection.assets(DAILY_SUMMARY_ASSET),
+    description=(
+        "Recompute every athlete's daily wearables summaries of a range of local days (what the sensor "
+        "wearables_summary_refresh asks for: the days whose WHOOP records changed)."
+    ),
+)
+
+alignment_job = dg.define_asset_job(
+    ALIGNMENT_JOB,
+    selection=dg.AssetSelection.groups("alignment") - dg.AssetSelection.assets(DAILY_SUMMARY_ASSET),
+    description=(
+        "For one NBA season: align the games that need it with their players' wearables (pregame "
+        "context, clutch actions), score them, update percentiles, then the season's features."
+    ),
+)
+
+JOBS = [schema_job, nba_games_job, whoop_sync_job, summaries_job, alignment_job]
