@@ -11,7 +11,13 @@ The steps:
 2. ``load_nba_games``: the bundled 2022-23 sample (40 games) and its clutch time.
 3. WHOOP: the players of those games are simulated WHOOP members (``whoop/simulator``); those without a
    valid consent go through the real OAuth flow against our own callback (``service/`` on loopback),
-   then ``sync_whoop`` syncs the days around the games for the athletes who were just authorized.
+   then ``sync_whoop`` syncs the days around the games (from far enough before the first game for HRV
+   baselines) for the athletes who were just authorized.
+4. ``refresh_daily_summaries``: the local days whose WHOOP records changed (what the sensor
+   ``wearables_summary_refresh`` does in production).
+5. ``align_clutch_games`` for the sample's season: pregame context, clutch actions' wearables context,
+   clutch scores and features; the report gives the share of clutch actions that found wearables
+   context and the five best game clutch scores.
 
 A second ``clutch run`` changes nothing it does not need to: the simulator keeps its client secret and
 the grants it issued under ``CLUTCH_HOME/whoop-simulator``, athletes whose consent is still valid are
@@ -30,6 +36,9 @@ from datetime import date, timedelta
 
 import requests
 
+from clutch_pipeline.alignment.store import games as alignment_store
+from clutch_pipeline.alignment.store.summaries import queued_summary_days
+from clutch_pipeline.alignment.summaries import BASELINE_MIN_DAYS
 from clutch_pipeline.db.connection import DatabaseUrls, connect, redact
 from clutch_pipeline.db.locks import LockBusy, LockScope, advisory_lock
 from clutch_pipeline.db.store import exact_row_counts, table_names
@@ -40,9 +49,11 @@ from clutch_pipeline.runs import (
     Launch,
     OpenInstance,
     RunReport,
+    alignment_launch,
     launch_run,
     nba_games_launch,
     open_instance,
+    summaries_launch,
     whoop_sync_launch,
 )
 from clutch_pipeline.service.app import ServiceConfig, create_app
@@ -65,8 +76,10 @@ RAISED_LIMIT_PER_MINUTE = 100_000
 RAISED_LIMIT_PER_DAY = 10_000_000
 SIMULATOR_CLIENT_ID = "clutch-main-job"
 CALLBACK_PATH = "/api/auth/whoop/callback"
-# A physiological day starts the evening before: simulate from two days before the first game.
-DAYS_BEFORE = 2
+# The first game's HRV baseline deviation needs BASELINE_MIN_DAYS of the 30 days before it
+# (alignment/summaries.py), and a physiological day starts the evening before: simulate and sync from
+# that many days before the first game, and one more.
+DAYS_BEFORE = BASELINE_MIN_DAYS + 2
 
 Out = Callable[[str], None]
 
@@ -108,6 +121,8 @@ class MainJobReport:
 
 # ---------------------------------------------------------------------------------------------------
 # The bundled games and their days
+
+SAMPLE_SEASON = "2022-23"
 
 
 def sample_games() -> tuple[str, ...]:
@@ -271,11 +286,66 @@ def _whoop_step(context: StepContext, title: str) -> StepOutcome:
     return step
 
 
+def _summaries_step(context: StepContext, title: str) -> StepOutcome:
+    """The days whose WHOOP records changed, as the sensor wearables_summary_refresh would run them."""
+    step = StepOutcome(title, on_note=context.on_note)
+    with connect(context.urls.app) as conn:
+        ranges = queued_summary_days(conn)
+    if not ranges:
+        step.note("summaries: nothing to do (no WHOOP day changed)")
+    for first, last in ranges:
+        launch = summaries_launch((first.isoformat(), last.isoformat()))
+        step.reports.append(launch_run(context.instance, launch, context.on_event, LAUNCHED_BY))
+    return step
+
+
+def _alignment_step(context: StepContext, title: str) -> StepOutcome:
+    """The sample's season aligned and scored where it needs it, then what it found."""
+    step = StepOutcome(title, on_note=context.on_note)
+    with connect(context.urls.app) as conn:
+        needing = alignment_store.seasons_needing_alignment(conn)
+    seasons = sorted({SAMPLE_SEASON, *needing})
+    for season in seasons:
+        launch = alignment_launch(season)
+        step.reports.append(launch_run(context.instance, launch, context.on_event, LAUNCHED_BY))
+    with connect(context.urls.app) as conn:
+        coverage = alignment_store.action_coverage(conn, SAMPLE_SEASON)
+        best = alignment_store.best_game_scores(conn, [SAMPLE_SEASON])
+    step.note(_coverage_line(coverage))
+    step.note("best game clutch scores of the sample:")
+    for row in best:
+        step.note(_score_line(row))
+    return step
+
+
+def _coverage_line(coverage: dict[str, int]) -> str:
+    total, found = coverage["clutch_actions"], coverage["with_wearables_context"]
+    share = f"{100 * found / total:.1f}%" if total else "n/a"
+    return (
+        f"{found} of {total} clutch actions ({share}) found wearables context "
+        f"({coverage['of_athletes_with_devices']} were by athletes with a consented device)"
+    )
+
+
+def _score_line(row: dict) -> str:
+    recovery = f", recovery {row['recovery']:.0f}%" if row["recovery"] is not None else ""
+    wearables = f"wearables{recovery}" if row["wearables"] else "no wearables"
+    poe = f"{row['poe']:+.1f}" if row["poe"] is not None else "n/a"
+    return (
+        f"  {row['clutch_score']:5.1f}  {row['player']} ({row['game_date']} vs {row['opponent']}): "
+        f"{row['actions']} actions, {row['points']} pts, {poe} over expected; {wearables}"
+    )
+
+
 MAIN_JOB_STEPS: tuple[MainJobStep, ...] = (
     MainJobStep("schema: apply migrations", _schema_step),
     MainJobStep("nba: load the bundled 2022-23 sample and detect clutch time", _nba_step),
     MainJobStep(
         "whoop: the sample's players consent (simulated) through the OAuth callback; sync", _whoop_step
+    ),
+    MainJobStep("alignment: daily summaries of the WHOOP days that changed", _summaries_step),
+    MainJobStep(
+        "alignment: pregame context, clutch scores and features of the sample's season", _alignment_step
     ),
 )
 

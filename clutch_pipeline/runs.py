@@ -170,6 +170,8 @@ class Launch:
     partition_keys: tuple[str, ...] = ()
     # Time partitions: the first and last key of the one run.
     partition_range: tuple[str, str] | None = None
+    # One partition of a static or time partitions definition (an NBA season).
+    partition_key: str | None = None
     # Resources in place of the definitions' own for this run (e.g. WHOOP pointed at a simulator);
     # handed over as objects, so nothing of them is written to the run's stored config.
     resources: Mapping[str, object] = field(default_factory=dict)
@@ -221,6 +223,8 @@ def partition_runs(
 def _partition_tags(instance: dg.DagsterInstance, launch: Launch) -> list[dict[str, str]]:
     if launch.partition_keys and launch.partitions_def_name:
         return partition_runs(instance, launch.partitions_def_name, launch.partition_keys)
+    if launch.partition_key is not None:
+        return [{"dagster/partition": launch.partition_key}]
     if launch.partition_range is not None:
         first, last = launch.partition_range
         return [{"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}]
@@ -275,8 +279,11 @@ def launch_run(
 def _collect(report: RunReport, result: dg.ExecuteInProcessResult) -> None:
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
+        # Plots (markdown images) are for the UI, not a terminal.
         report.materialized[materialization.asset_key.to_user_string()] = {
-            key: value.value for key, value in materialization.metadata.items()
+            key: value.value
+            for key, value in materialization.metadata.items()
+            if not isinstance(value, dg.MarkdownMetadataValue)
         }
     if not result.success:
         failures = [e for e in result.all_events if e.is_failure]
@@ -362,4 +369,23 @@ def backfill_launch(plan) -> Launch:
         run_config=plan.run_config,
         partitions_def_name=plan.partitions_def_name,
         partition_keys=tuple(plan.games),
+    )
+
+
+def summaries_launch(days: tuple[str, str]) -> Launch:
+    """``refresh_daily_summaries`` over the athletes' local days ``days`` (first, last), one run."""
+    from clutch_pipeline.alignment.partitions import SUMMARIES_JOB
+
+    return Launch(SUMMARIES_JOB, f"alignment: daily summaries {days[0]} .. {days[1]}", partition_range=days)
+
+
+def alignment_launch(season: str, *, all_games: bool = False) -> Launch:
+    """``align_clutch_games`` for one season: the games that need it (or all), then its features."""
+    from clutch_pipeline.alignment.partitions import ALIGNMENT_JOB, ALIGNMENT_OP
+
+    return Launch(
+        ALIGNMENT_JOB,
+        f"alignment: align and score {season}" + (" (every game)" if all_games else ""),
+        run_config={"ops": {ALIGNMENT_OP: {"config": {"all_games": all_games}}}},
+        partition_key=season,
     )

@@ -162,6 +162,16 @@ WEARABLES_DATA: tuple[WearablesData, ...] = (
         """,
     ),
     WearablesData(
+        # A prediction made with an athlete's wearables is derived from them: it goes with them.
+        "clutch_predictions",
+        "DELETE FROM clutch_predictions WHERE player_id = %(player)s AND has_wearables_data",
+        """
+        DELETE FROM clutch_predictions c USING wearables_devices d, games g
+        WHERE c.has_wearables_data AND c.player_id = d.player_id AND g.game_id = c.game_id
+          AND g.game_date < (%(now)s - make_interval(days => d.data_retention_days))::date
+        """,
+    ),
+    WearablesData(
         "clutch_performance_scores",
         f"""
         UPDATE clutch_performance_scores SET {_SCORE_WEARABLES_CLEARED}

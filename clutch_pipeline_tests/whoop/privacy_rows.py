@@ -70,6 +70,11 @@ PLAYER_ROWS: dict[str, Counter] = {
         " sleep_performance_pregame, day_strain_pregame, wearables_quality_score) > 0)",
         "game_date",
     ),
+    "clutch_predictions": Counter(
+        "FROM clutch_predictions c WHERE player_id = %(player)s AND (has_wearables_data"
+        " OR num_nonnulls(hrv_baseline_deviation, recovery_score_pregame, sleep_performance_pregame) > 0)",
+        "(SELECT g.game_date FROM games g WHERE g.game_id = c.game_id)",
+    ),
     "clutch_performance_scores": Counter(
         "FROM clutch_performance_scores s WHERE player_id = %(player)s AND (has_wearables_data"
         " OR num_nonnulls(hrv_rmssd_pregame, hrv_baseline_deviation, recovery_score_pregame,"
@@ -185,6 +190,17 @@ def _add_day(conn: psycopg.Connection, who: Athlete, person_id: int, day: date, 
         " recovery_calibrating, wearables_quality_score, measured_until)"
         " VALUES (%s, %s, TRUE, FALSE, TRUE, %s, %s, %s, %s, 75, 48, 66, 88, 12.5, -3.5, FALSE, 0.9, %s)",
         (game_id, who.player, who.device, str(uuid.uuid4()), _midnight(day), day, _midnight(day)),
+    )
+    conn.execute(
+        "INSERT INTO model_runs (model_version, started_at, seasons, rows, players, rows_with_wearables)"
+        " VALUES ('clutch_model_v1_test', now(), '{2022-23}', 1, 1, 1) ON CONFLICT DO NOTHING"
+    )
+    conn.execute(
+        "INSERT INTO clutch_predictions (model_version, player_id, game_id, purpose, predicted_clutch_score,"
+        " interval_low, interval_high, has_wearables_data, hrv_baseline_deviation, recovery_score_pregame,"
+        " sleep_performance_pregame) VALUES ('clutch_model_v1_test', %s, %s, 'upcoming', 52, 40, 64, TRUE,"
+        " -3.5, 66, 88)",
+        (who.player, game_id),
     )
     conn.execute(
         "INSERT INTO clutch_game_scores (game_id, player_id, season, game_date, situations, actions_total,"

@@ -201,3 +201,35 @@ def oldest_queued_day(conn: psycopg.Connection, consumer: str) -> tuple[datetime
         "SELECT min(changed_at), count(*) FROM wearables_changed_days WHERE consumer = %s", (consumer,)
     ).fetchone()
     return row[0], row[1]
+
+
+def best_game_scores(conn: psycopg.Connection, seasons: list[str], limit: int = 5) -> list[dict]:
+    """The season's best game clutch scores, with who, when, against whom and with what."""
+    rows = conn.execute(
+        """
+        SELECT p.full_name, g.game_date, opp.tricode,
+               s.clutch_score::float8, s.actions_total, s.points_scored, s.points_over_expected::float8,
+               s.has_wearables_data, s.recovery_score_pregame::float8
+        FROM clutch_game_scores s
+        JOIN players p USING (player_id)
+        JOIN games g USING (game_id)
+        LEFT JOIN teams opp ON opp.team_id = CASE WHEN s.team_id = g.home_team_id
+                                                  THEN g.away_team_id ELSE g.home_team_id END
+        WHERE s.season = ANY(%s)
+        ORDER BY s.clutch_score DESC, s.points_over_expected DESC NULLS LAST, p.nba_person_id
+        LIMIT %s
+        """,
+        (seasons, limit),
+    ).fetchall()
+    names = (
+        "player",
+        "game_date",
+        "opponent",
+        "clutch_score",
+        "actions",
+        "points",
+        "poe",
+        "wearables",
+        "recovery",
+    )
+    return [dict(zip(names, row, strict=True)) for row in rows]
