@@ -304,8 +304,9 @@ def _alignment_step(context: StepContext, title: str) -> StepOutcome:
     step = StepOutcome(title, on_note=context.on_note)
     with connect(context.urls.app) as conn:
         needing = alignment_store.seasons_needing_alignment(conn)
-    seasons = sorted({SAMPLE_SEASON, *needing})
-    for season in seasons:
+    if not needing:
+        step.note("alignment: nothing to do (no game reloaded, no wearables day changed)")
+    for season in sorted(needing):
         launch = alignment_launch(season)
         step.reports.append(launch_run(context.instance, launch, context.on_event, LAUNCHED_BY))
     with connect(context.urls.app) as conn:

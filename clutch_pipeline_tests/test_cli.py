@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -71,10 +72,12 @@ def ran_twice(tmp_path_factory, clutch_command) -> Ran:
 def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(ran_twice):
     result = ran_twice.first
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[1/3] schema: apply migrations" in result.stdout
-    assert "[2/3] nba: load the bundled 2022-23 sample" in result.stdout
-    assert "[3/3] whoop: the sample's players consent" in result.stdout
-    assert "clutch run finished: 3 step(s) succeeded" in result.stdout
+    assert "[1/5] schema: apply migrations" in result.stdout
+    assert "[2/5] nba: load the bundled 2022-23 sample" in result.stdout
+    assert "[3/5] whoop: the sample's players consent" in result.stdout
+    assert "[4/5] alignment: daily summaries" in result.stdout
+    assert "[5/5] alignment: pregame context, clutch scores and features" in result.stdout
+    assert "clutch run finished: 5 step(s) succeeded" in result.stdout
     assert "database_schema: schema_version=" in result.stdout
     assert "nba_play_by_play: games_requested=39, games_loaded=39, games_failed=0" in result.stdout
     assert "clutch_situations: 58 rows" in result.stdout
@@ -100,6 +103,25 @@ def test_clutch_run_twice_leaves_valid_consents_alone_and_spends_no_whoop_reques
     # Every table as the first run left it: no state, token, request or reading added.
     assert _table_lines(second.stdout) == _table_lines(ran_twice.first.stdout)
     assert any(line.startswith("whoop_api_requests: ") for line in _table_lines(second.stdout))
+
+
+def test_clutch_run_reports_the_share_of_clutch_actions_with_wearables_and_the_best_scores(ran_twice):
+    out = ran_twice.first.stdout
+    coverage = re.search(r"(\d+) of (\d+) clutch actions \(([\d.]+)%\) found wearables context", out)
+    assert coverage, out
+    found, total = int(coverage[1]), int(coverage[2])
+    # Every player of the sample is a simulated WHOOP athlete who wore his strap for his games.
+    assert 0 < found <= total
+    assert "best game clutch scores of the sample:" in out
+    best = re.findall(r"^\s+(\d+\.\d)  .+ \(2022-\d\d-\d\d vs [A-Z]{3}\): \d+ actions", out, re.MULTILINE)
+    assert len(best) == 5
+    assert [float(b) for b in best] == sorted((float(b) for b in best), reverse=True)
+
+
+def test_clutch_run_twice_aligns_nothing_again(ran_twice):
+    second = ran_twice.second.stdout
+    assert "summaries: nothing to do" in second
+    assert "alignment: nothing to do" in second
 
 
 def test_clutch_run_twice_loads_no_game_again(ran_twice):

@@ -15,11 +15,39 @@ ASSETS = {
     "whoop_recoveries",
     "whoop_sleeps",
     "whoop_workouts",
+    "wearables_daily_summary",
+    "pregame_context",
+    "clutch_action_wearables",
+    "clutch_performance_scores",
+    "clutch_game_scores",
+    "ml_features",
 }
-CHECKS = {"schema_matches_migrations", "every_game_loaded", "official_clutch_totals"}
+CHECKS = {
+    "schema_matches_migrations",
+    "every_game_loaded",
+    "official_clutch_totals",
+    "pregame_measured_before_tipoff",
+    "clutch_scores_consistent",
+    "wearables_context_coverage",
+    "daily_summaries_fresh",
+}
 SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily"}
-SENSORS = {"alert_on_run_failure", "fail_dead_cli_runs", "nba_live_games", "whoop_sync_planner"}
-JOBS = {"apply_schema", "load_nba_games", "sync_whoop", "apply_wearables_retention"}
+SENSORS = {
+    "alert_on_run_failure",
+    "fail_dead_cli_runs",
+    "nba_live_games",
+    "whoop_sync_planner",
+    "wearables_summary_refresh",
+    "alignment_refresh",
+}
+JOBS = {
+    "apply_schema",
+    "load_nba_games",
+    "sync_whoop",
+    "apply_wearables_retention",
+    "refresh_daily_summaries",
+    "align_clutch_games",
+}
 
 
 def _asset_specs():
