@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 TRACE_PREFIX = "clutch_model_v1_"
 TRACE_SUFFIX = ".nc"
@@ -383,14 +383,6 @@ class LocalTraceStore(TraceStore):
 # An S3-compatible bucket
 
 
-def _redacted_endpoint(url: str) -> str:
-    """The endpoint without any user:password part, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 class S3TraceStore(TraceStore):
     """Traces under ``prefix`` in ``bucket``; ``client`` is a boto3 S3 client (see ``s3_client``)."""
 
@@ -411,7 +403,7 @@ class S3TraceStore(TraceStore):
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.endpoint = _redacted_endpoint(client.meta.endpoint_url)
+        self.endpoint = client.meta.endpoint_url
         self._transfer = TransferConfig(
             multipart_threshold=multipart_chunk_bytes, multipart_chunksize=multipart_chunk_bytes
         )
@@ -560,6 +552,8 @@ def s3_client(
     import boto3
     from botocore.config import Config
 
+    if endpoint_url and urlsplit(endpoint_url).password is not None:
+        raise ValueError("the S3 endpoint URL carries a password: credentials go in AWS_* variables")
     if endpoint_url is None and region == "auto":
         region = None
     config = Config(
