@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from clutch_pipeline.model.resources import ModelStoreResource
 from clutch_pipeline.model.trace_store import (
     LocalTraceStore,
     S3TraceStore,
@@ -200,3 +201,28 @@ def test_publish_without_a_name_names_the_trace_by_the_time_now(backend, tmp_pat
     published = backend.open().publish(write_trace(tmp_path, 10), metadata={})
 
     assert trace_name(before) <= published.name <= trace_name(datetime.now(UTC))
+
+
+def test_the_resource_follows_the_settings_when_its_fields_are_empty(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLUTCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CLUTCH_MODEL_STORE", raising=False)
+
+    store = ModelStoreResource().store()
+
+    assert isinstance(store, LocalTraceStore)
+    assert store.folder == tmp_path / "home" / "traces"
+
+
+def test_the_resource_builds_an_s3_store_signing_for_region_auto(
+    monkeypatch, s3_endpoint, s3_bucket, tmp_path
+):
+    monkeypatch.setenv("CLUTCH_MODEL_STORE", f"s3://{s3_bucket}/models")
+    monkeypatch.setenv("CLUTCH_S3_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.delenv("CLUTCH_S3_REGION", raising=False)
+
+    store = ModelStoreResource(max_attempts=2).store()
+    published = store.publish(write_trace(tmp_path, 100), name=FIRST, metadata={})
+
+    assert isinstance(store, S3TraceStore)
+    assert (store.bucket, store.prefix, store.client.meta.region_name) == (s3_bucket, "models", "auto")
+    assert store.latest() == published
