@@ -8,8 +8,10 @@ Import the fixtures into a test module to use them.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
+from functools import cache
 
 import boto3
 import pytest
@@ -24,6 +26,7 @@ SECRET_KEY = "clutch-test-secret-must-never-be-printed"
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a moto S3 server on a free port, for the whole session."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -42,8 +45,10 @@ def aws_credentials(monkeypatch, tmp_path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@cache
 def admin_client(endpoint: str):
-    """A plain client in us-east-1: creates buckets and tampers with objects behind the store's back."""
+    """A plain client in us-east-1: creates buckets and tampers with objects behind the store's back.
+    One per endpoint (a client is thread-safe; building one takes a tenth of a second)."""
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,
