@@ -141,6 +141,26 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "CLUTCH_MODEL_STORE",
+        None,
+        "Where the model's traces are published: `s3://bucket/prefix` (Cloudflare R2, AWS S3 or any "
+        "S3-compatible server; credentials from the standard `AWS_ACCESS_KEY_ID` / "
+        "`AWS_SECRET_ACCESS_KEY` variables or an AWS profile) or a local folder. Unset: "
+        "`CLUTCH_HOME/traces`.",
+    ),
+    Setting(
+        "CLUTCH_S3_ENDPOINT_URL",
+        None,
+        "The S3 endpoint for an `s3://` model store that is not AWS: R2's "
+        "`https://<account>.r2.cloudflarestorage.com`, or a local server. Unset: AWS S3.",
+    ),
+    Setting(
+        "CLUTCH_S3_REGION",
+        "auto",
+        "The region the S3 client signs for: `auto` for R2 (with no endpoint set, `auto` lets boto3 "
+        "choose its default region); for AWS S3 the bucket's region.",
+    ),
+    Setting(
         "CLUTCH_TEST_DATABASE_URL",
         None,
         "Tests only: a PostgreSQL server URL to run the suite against (e.g. "
@@ -178,6 +198,9 @@ class Settings:
     whoop_requests_per_day: int
     api_keys: tuple[str, ...]
     whoop_webhook_tolerance_seconds: int
+    model_store: str
+    s3_endpoint_url: str | None
+    s3_region: str
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -235,8 +258,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
     pool_limits = {pool: _positive_int(env, name) for pool, name in POOL_SETTINGS.items()}
+    clutch_home = Path(_value(env, "CLUTCH_HOME")).expanduser()
     return Settings(
-        clutch_home=Path(_value(env, "CLUTCH_HOME")).expanduser(),
+        clutch_home=clutch_home,
         database_url=_value(env, "CLUTCH_DATABASE_URL"),
         dagster_database_url=_value(env, "CLUTCH_DAGSTER_DATABASE_URL"),
         alert_webhook_url=_value(env, "CLUTCH_ALERT_WEBHOOK_URL"),
@@ -256,6 +280,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         whoop_requests_per_day=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_DAY"),
         api_keys=_list(_value(env, "CLUTCH_API_KEYS")),
         whoop_webhook_tolerance_seconds=_positive_int(env, "CLUTCH_WHOOP_WEBHOOK_TOLERANCE_SECONDS"),
+        model_store=_value(env, "CLUTCH_MODEL_STORE") or str(clutch_home / "traces"),
+        s3_endpoint_url=_value(env, "CLUTCH_S3_ENDPOINT_URL"),
+        s3_region=_value(env, "CLUTCH_S3_REGION"),
     )
 
 
