@@ -255,18 +255,17 @@ def game_scores(
 ) -> pd.DataFrame:
     """One row per player and game: all his clutch actions of the game tallied together (the same
     formula, GAME_SCALE), the margin at the start of his first situation, his situations counted."""
-    rows = tally(actions, ["game_id", "player_id"])
-    first = (
-        actions[["game_id", "player_id", "situation_id"]]
+    keys = ["game_id", "player_id"]
+    rows = tally(actions, keys)
+    his = (
+        actions[[*keys, "situation_id"]]
         .drop_duplicates()
         .merge(situations.drop(columns="game_id"), how="left", on="situation_id")
-        .sort_values(["game_id", "player_id", "start_timestamp", "window_number"])
+        .sort_values([*keys, "start_timestamp", "window_number"])
     )
-    rows["situations"] = rows.merge(
-        first.groupby(["game_id", "player_id"]).size().rename("n").reset_index(), on=["game_id", "player_id"]
-    )["n"].to_numpy()
-    first = first.drop_duplicates(["game_id", "player_id"]).drop(columns="situation_id")
-    rows = rows.merge(first, how="left", on=["game_id", "player_id"])
+    counted = his.groupby(keys).size().rename("situations").reset_index()
+    first = his.drop_duplicates(keys).drop(columns="situation_id")
+    rows = rows.merge(counted, how="left", on=keys).merge(first, how="left", on=keys)
     rows = rows.merge(player_teams(actions, game_players), how="left", on=["game_id", "player_id"])
     rows["score_margin"] = _own_margin(rows)
     return _finish(_with_context(rows, context), GAME_SCALE)
