@@ -14,6 +14,7 @@ the fixed weights and of the choice not to shrink by volume (docs/clutch-score.m
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -114,7 +115,8 @@ def main() -> int:
             return 2
         from clutch_pipeline.db.embedded import embedded_server
 
-        server = embedded_server(Path(tempfile.mkdtemp(prefix="clutch-scores-")) / "pgdata")
+        folder = Path(tempfile.mkdtemp(prefix="clutch-scores-"))
+        server = embedded_server(folder / "pgdata")
         admin, name = server.get_uri("postgres"), f"season_{uuid.uuid4().hex[:6]}"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -135,6 +137,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.cleanup()
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
