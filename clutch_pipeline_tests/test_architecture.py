@@ -113,6 +113,7 @@ PURE = (
     "whoop.budget_plan",
     "whoop.webhooks",
     "model.trace_store",
+    "alignment.scores",
 )
 
 
