@@ -131,7 +131,20 @@ def test_recomputing_is_idempotent(conn, world):
         "SELECT entity_id, feature_name, as_of_date, feature_value, uses_wearables FROM ml_features"
     ).fetchall()
     assert sorted(again) == sorted(rows)
-    assert second.rows_deleted == first.rows_written == second.rows_written
+    assert (second.rows_deleted, second.rows_written, second.rows_unchanged) == (0, 0, first.rows_written)
+
+
+def test_a_recompute_rewrites_only_the_rows_whose_value_changed(conn, world):
+    player, _ = _athlete(world)
+    compute_features(conn, SEASON)
+    stored = features(conn, player)
+
+    conn.execute("UPDATE clutch_game_scores SET clutch_score = 99 WHERE game_date = %s", (GAME_DAYS[8],))
+    counts = compute_features(conn, SEASON)
+
+    moved = {k for k, v in features(conn, player).items() if stored[k] != v}
+    assert moved == {("clutch_score_with_wearables", day) for day in GAME_DAYS[9:]}
+    assert (counts.rows_deleted, counts.rows_written) == (3, 3)
 
 
 def test_a_recompute_removes_features_that_can_no_longer_be_computed(conn, world):

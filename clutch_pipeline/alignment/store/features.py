@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import psycopg
@@ -24,9 +24,10 @@ class FeatureCounts:
     season: str
     players: int = 0
     as_of_dates: int = 0  # (player, game date) points
-    rows_deleted: int = 0
-    rows_written: int = 0
-    rows_with_wearables: int = 0
+    rows_deleted: int = 0  # stored rows gone or changed
+    rows_written: int = 0  # rows inserted (new or changed)
+    rows_unchanged: int = 0  # computed rows already stored with the same value
+    rows_with_wearables: int = 0  # of the computed rows
     by_feature: dict[str, int] = field(default_factory=dict)
 
 
@@ -62,10 +63,30 @@ COPY (
 ) TO STDOUT WITH (FORMAT csv, HEADER)
 """
 
-_DELETE = """
-DELETE FROM ml_features
-WHERE entity_type = 'player' AND feature_name = ANY(%(names)s)
-  AND as_of_date BETWEEN %(first)s AND %(last)s
+# The span's stored rows whose key is gone or whose value changed; then the computed rows not stored.
+# Unchanged rows are not touched (a recompute after a day's change rewrites what that day moved).
+_DELETE_STALE = """
+DELETE FROM ml_features f
+WHERE f.entity_type = 'player' AND f.feature_name = ANY(%(names)s)
+  AND f.as_of_date BETWEEN %(first)s AND %(last)s
+  AND NOT EXISTS (
+      SELECT 1 FROM ml_features_stage s
+      WHERE s.entity_id = f.entity_id AND s.feature_name = f.feature_name
+        AND s.calculation_window = f.calculation_window AND s.as_of_date = f.as_of_date
+        AND s.feature_value = f.feature_value AND s.uses_wearables = f.uses_wearables)
+"""
+
+_INSERT_NEW = """
+INSERT INTO ml_features (entity_type, entity_id, feature_name, calculation_window, as_of_date,
+                         feature_value, uses_wearables)
+SELECT 'player', s.entity_id, s.feature_name, s.calculation_window, s.as_of_date, s.feature_value,
+       s.uses_wearables
+FROM ml_features_stage s
+WHERE NOT EXISTS (
+    SELECT 1 FROM ml_features f
+    WHERE f.entity_type = 'player' AND f.entity_id = s.entity_id AND f.feature_name = s.feature_name
+      AND f.calculation_window = s.calculation_window AND f.as_of_date = s.as_of_date)
+ORDER BY s.entity_id, s.feature_name, s.calculation_window, s.as_of_date
 """
 
 
@@ -79,17 +100,19 @@ def compute_features(conn: psycopg.Connection, season: str) -> FeatureCounts:
         first, last = conn.execute(_SEASON_SPAN, {"season": season}).fetchone()
         if first is None:
             return FeatureCounts(season)
-        deleted = conn.execute(_DELETE, {"names": list(FEATURE_NAMES), "first": first, "last": last}).rowcount
         as_of = _read(conn, _AS_OF, {"season": season}, ["as_of_date"])
-        if as_of.empty:
-            return FeatureCounts(season, rows_deleted=deleted)
-        end = as_of["as_of_date"].max().date()
-        span = {"first": first - timedelta(days=LONGEST_WINDOW_DAYS), "last": end, "season": season}
-        summaries = _read(conn, _SUMMARIES, span, ["summary_date"])
-        scores = _read(conn, _SCORES, span, ["game_date"])
-        rows = player_features(summaries, scores, as_of, first)
-        _write(conn, rows)
-        return _counts(season, as_of, rows, deleted)
+        rows = _compute(conn, season, first, as_of)
+        deleted, written = _replace(conn, rows, {"names": list(FEATURE_NAMES), "first": first, "last": last})
+        return _counts(season, as_of, rows, deleted, written)
+
+
+def _compute(conn: psycopg.Connection, season: str, first: date, as_of: pd.DataFrame) -> pd.DataFrame:
+    """The season's features from the summaries and scores dated before its last as-of date."""
+    end = as_of["as_of_date"].max().date() if not as_of.empty else first
+    span = {"first": first - timedelta(days=LONGEST_WINDOW_DAYS), "last": end, "season": season}
+    summaries = _read(conn, _SUMMARIES, span, ["summary_date"])
+    scores = _read(conn, _SCORES, span, ["game_date"])
+    return player_features(summaries, scores, as_of, first)
 
 
 def _read(conn: psycopg.Connection, statement: str, params: dict, dates: list[str]) -> pd.DataFrame:
@@ -102,7 +125,8 @@ def _read(conn: psycopg.Connection, statement: str, params: dict, dates: list[st
     return pd.read_csv(buffer, parse_dates=dates, true_values=["t"], false_values=["f"])
 
 
-def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> None:
+def _replace(conn: psycopg.Connection, rows: pd.DataFrame, span: dict) -> tuple[int, int]:
+    """Make the span's stored rows equal ``rows``: (rows deleted or changed, rows inserted)."""
     conn.execute(
         """
         CREATE TEMP TABLE IF NOT EXISTS ml_features_stage (
@@ -117,25 +141,22 @@ def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> None:
         " uses_wearables) FROM STDIN WITH (FORMAT csv)"
     ) as copy:
         copy.write(text)
-    conn.execute(
-        """
-        INSERT INTO ml_features (entity_type, entity_id, feature_name, calculation_window, as_of_date,
-                                 feature_value, uses_wearables)
-        SELECT 'player', entity_id, feature_name, calculation_window, as_of_date, feature_value,
-               uses_wearables
-        FROM ml_features_stage
-        """
-    )
+    conn.execute("ANALYZE ml_features_stage")  # a temporary table has no statistics until asked
+    deleted = conn.execute(_DELETE_STALE, span).rowcount
+    return deleted, conn.execute(_INSERT_NEW).rowcount
 
 
-def _counts(season: str, as_of: pd.DataFrame, rows: pd.DataFrame, deleted: int) -> FeatureCounts:
+def _counts(
+    season: str, as_of: pd.DataFrame, rows: pd.DataFrame, deleted: int, written: int
+) -> FeatureCounts:
     by_feature = rows["feature_name"].value_counts()
     return FeatureCounts(
         season=season,
         players=as_of["player_id"].nunique(),
         as_of_dates=len(as_of),
         rows_deleted=deleted,
-        rows_written=len(rows),
+        rows_written=written,
+        rows_unchanged=len(rows) - written,
         rows_with_wearables=int(rows["uses_wearables"].sum()),
         by_feature={name: int(by_feature.get(name, 0)) for name in FEATURE_NAMES},
     )
