@@ -191,3 +191,16 @@ def test_too_little_history_gives_no_row(conn, world):
         "sleep_quality_variance",
         "fatigue_index",
     }
+
+
+def test_a_season_whose_players_are_all_gone_loses_its_rows(conn, world):
+    player, _ = _athlete(world)
+    compute_features(conn, SEASON)
+
+    conn.execute("DELETE FROM pregame_context")
+    conn.execute("DELETE FROM clutch_game_scores")
+    counts = compute_features(conn, SEASON)
+
+    assert features(conn, player) == {}
+    assert (counts.players, counts.rows_written) == (0, 0)
+    assert counts.rows_deleted > 0
