@@ -114,6 +114,7 @@ PURE = (
     "whoop.webhooks",
     "model.trace_store",
     "alignment.scores",
+    "alignment.features",
 )
 
 
