@@ -55,7 +55,9 @@ def played(conn: psycopg.Connection, game_id: uuid.UUID, player_id: uuid.UUID, t
     conn.execute("INSERT INTO nba_game_players VALUES (%s, %s, %s)", (game_id, player_id, team_id))
 
 
-def situation(conn: psycopg.Connection, game_id: uuid.UUID, start: datetime, window_number: int = 1) -> uuid.UUID:
+def situation(
+    conn: psycopg.Connection, game_id: uuid.UUID, start: datetime, window_number: int = 1
+) -> uuid.UUID:
     return conn.execute(
         """INSERT INTO clutch_situations (game_id, situation_type, start_timestamp, end_timestamp, period,
                window_number, is_clutch_time)
@@ -157,7 +159,16 @@ def sleep(
 ) -> str:
     payload = {"nap": nap, "timezone_offset": offset, "score_state": state}
     return _record(
-        conn, dev, pl, "sleep", str(uuid.uuid4()), start, end, state, payload, {"sleep_performance": performance}
+        conn,
+        dev,
+        pl,
+        "sleep",
+        str(uuid.uuid4()),
+        start,
+        end,
+        state,
+        payload,
+        {"sleep_performance": performance},
     )
 
 
@@ -198,7 +209,9 @@ def cycle(
     strain: float = 12.0,
 ) -> str:
     payload = {"timezone_offset": "-05:00"}
-    return _record(conn, dev, pl, "cycle", str(next(_ids)), start, end, "SCORED", payload, {"day_strain": strain})
+    return _record(
+        conn, dev, pl, "cycle", str(next(_ids)), start, end, "SCORED", payload, {"day_strain": strain}
+    )
 
 
 def workout(

@@ -23,8 +23,14 @@ def world(conn):
     athlete = rows.player(conn)
     game = rows.game(conn, home, away, TIP)
     rows.played(conn, game, athlete, home)
-    return {"conn": conn, "home": home, "away": away, "player": athlete, "game": game,
-            "device": rows.device(conn, athlete)}
+    return {
+        "conn": conn,
+        "home": home,
+        "away": away,
+        "player": athlete,
+        "game": game,
+        "device": rows.device(conn, athlete),
+    }
 
 
 def _context(conn, game, player) -> dict:
@@ -51,7 +57,10 @@ def test_the_nights_main_sleep_its_recovery_and_the_previous_days_strain_are_the
     assert context["sleep_record_id"] == sleep_id
     assert context["sleep_end_at"] == WAKE
     assert context["local_date"] == date(2023, 1, 9)
-    assert (context["hrv_rmssd_pregame"], context["resting_hr_pregame"]) == (Decimal("81.50"), Decimal("48.00"))
+    assert (context["hrv_rmssd_pregame"], context["resting_hr_pregame"]) == (
+        Decimal("81.50"),
+        Decimal("48.00"),
+    )
     assert context["recovery_score_pregame"] == Decimal("66.00")
     assert context["sleep_performance_pregame"] == Decimal("90.00")
     assert context["day_strain_previous"] == Decimal("14.20")
