@@ -112,6 +112,9 @@ PURE = (
     "whoop.normalize",
     "whoop.budget_plan",
     "whoop.webhooks",
+    "alignment.pregame",
+    "alignment.concurrent",
+    "alignment.quality",
 )
 
 
