@@ -175,3 +175,14 @@ def test_a_game_without_wearables_data_has_pregame_rows_and_no_action_rows(conn)
     assert flags == [(False,), (False,)]
     assert conn.execute("SELECT count(*) FROM clutch_action_wearables").fetchone()[0] == 0
     assert (counts.clutch_actions, counts.action_rows, counts.pregame_rows) == (2, 0, 2)
+
+
+def test_a_game_where_nobody_has_a_device_gets_nba_context_only(conn):
+    home, away, pl = rows.team(conn), rows.team(conn), rows.player(conn)
+    game = rows.game(conn, home, away, TIP)
+    rows.played(conn, game, pl, home)
+    rows.action(conn, rows.situation(conn, game, CLUTCH), game, pl, CLUTCH, 1)
+
+    counts = align_games(conn, [game], now=NOW)
+
+    assert (counts.pregame_rows, counts.pregame_with_wearables, counts.action_rows) == (1, 0, 0)

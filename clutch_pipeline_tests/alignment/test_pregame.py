@@ -213,3 +213,10 @@ def test_a_player_without_wearables_gets_nba_context_only(world):
     context = _context(conn, world["game"], other)
     assert context["has_wearables_data"] is False and context["device_id"] is None
     assert context["team_id"] == world["away"] and context["is_playoff"] is False
+
+
+def test_a_device_with_no_records_in_range_gives_no_wearables_context(world):
+    conn, dev, pl = world["conn"], world["device"], world["player"]
+    rows.night(conn, dev, pl, TIP - timedelta(days=40), TIP - timedelta(days=40) + timedelta(hours=8))
+
+    assert _align(world)["has_wearables_data"] is False
