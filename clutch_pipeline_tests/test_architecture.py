@@ -115,6 +115,9 @@ PURE = (
     "model.trace_store",
     "alignment.scores",
     "alignment.features",
+    "alignment.pregame",
+    "alignment.concurrent",
+    "alignment.quality",
 )
 
 
