@@ -42,15 +42,18 @@ def mark_aligned(conn: psycopg.Connection, game_ids: Sequence[uuid.UUID], now: d
 
 
 def consume_alignment_queue(conn: psycopg.Connection, season: str, started_at: datetime) -> int:
-    """Delete the 'alignment' queue rows a season's run has taken into account: days within a day of
-    the season's games, queued before the run started. Later rows stay for the next run."""
+    """Delete the 'alignment' queue rows a season's run has taken into account, queued before the run
+    started: days within a day of the season's games, and days within a day of no game at all (they
+    feed no pregame context). Later rows stay for the next run."""
     return conn.execute(
         """
         DELETE FROM wearables_changed_days q
         USING (SELECT min(game_date) - 1 AS first, max(game_date) + 1 AS last
                FROM games WHERE season = %(season)s) s
-        WHERE q.consumer = 'alignment' AND q.local_date BETWEEN s.first AND s.last
-          AND q.changed_at <= %(started)s
+        WHERE q.consumer = 'alignment' AND q.changed_at <= %(started)s
+          AND (q.local_date BETWEEN s.first AND s.last
+               OR NOT EXISTS (SELECT 1 FROM games g
+                              WHERE g.game_date BETWEEN q.local_date - 1 AND q.local_date + 1))
         """,
         {"season": season, "started": started_at},
     ).rowcount
