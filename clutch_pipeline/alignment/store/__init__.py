@@ -1,0 +1,1 @@
+"""SQL of the alignment stage, one module per table family."""
