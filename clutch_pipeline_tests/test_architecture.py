@@ -112,6 +112,7 @@ PURE = (
     "whoop.normalize",
     "whoop.budget_plan",
     "whoop.webhooks",
+    "alignment.summaries",
 )
 
 

@@ -3,10 +3,12 @@ refresh flow (the queue the triggers fill, rows written only where they change, 
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from decimal import Decimal
 
 from clutch_pipeline.alignment.store.summaries import queued_summary_days, refresh_daily_summaries
+from clutch_pipeline.alignment.summaries import baseline_deviation, variability_index
 from clutch_pipeline_tests.alignment.summary_rows import (
     at,
     athlete,
@@ -252,3 +254,26 @@ def test_a_device_without_consent_gets_no_summary(conn):
     refresh(conn, D)
 
     assert summaries(conn, who) == {}
+
+
+def test_the_sql_baseline_and_variability_match_the_reference_rules_on_irregular_days(conn):
+    who = athlete(conn)
+    rng = random.Random(19)
+    hrv = {}
+    for n in range(70):
+        if rng.random() < 0.75:  # about a quarter of the days without a recovery
+            hrv[D + timedelta(days=n)] = round(rng.uniform(30, 90), 2)
+            night(conn, who, at("2024-03-01 12:00") + timedelta(days=n), hrv=hrv[D + timedelta(days=n)])
+    # Refreshed in two parts, the later part first: the earlier one must update the later baselines.
+    refresh(conn, D + timedelta(days=35), D + timedelta(days=69))
+    refresh(conn, D, D + timedelta(days=34))
+
+    rows = summaries(conn, who)
+    for day, row in rows.items():
+        earlier = [v for d, v in hrv.items() if day - timedelta(days=30) <= d < day]
+        week = [v for d, v in hrv.items() if day - timedelta(days=6) <= d <= day]
+        expected = (baseline_deviation(hrv[day], earlier), variability_index(week))
+        stored = (row["hrv_baseline_deviation"], row["hr_variability_index"])
+        assert stored == tuple(
+            None if v is None else Decimal(str(v)).quantize(Decimal("0.01")) for v in expected
+        )
