@@ -31,6 +31,8 @@ def minutes(offset: str) -> int:
 
 
 def athlete(conn: psycopg.Connection, *, consent: bool = True) -> Athlete:
+    """A player with a WHOOP device; ``consent=False``: an athlete who revoked it (as revocation leaves
+    the device row: no tokens, consent withdrawn)."""
     person = next(_persons)
     player_id = conn.execute(
         "INSERT INTO players (nba_person_id, full_name) VALUES (%s, %s) RETURNING player_id",
@@ -38,10 +40,13 @@ def athlete(conn: psycopg.Connection, *, consent: bool = True) -> Athlete:
     ).fetchone()[0]
     device_id = conn.execute(
         """
-        INSERT INTO wearables_devices (player_id, provider_user_id, consent_granted, consent_granted_at)
-        VALUES (%s, %s, %s, CASE WHEN %s THEN now() END) RETURNING device_id
+        INSERT INTO wearables_devices (player_id, provider_user_id, consent_granted, consent_granted_at,
+                                       consent_revoked_at, is_active)
+        VALUES (%(player)s, %(user)s, %(consent)s, now() - interval '1 day',
+                CASE WHEN NOT %(consent)s THEN now() END, %(consent)s)
+        RETURNING device_id
         """,
-        (player_id, str(person), consent, consent),
+        {"player": player_id, "user": str(person), "consent": consent},
     ).fetchone()[0]
     return Athlete(player_id, device_id)
 

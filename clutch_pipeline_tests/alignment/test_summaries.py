@@ -239,7 +239,7 @@ def test_queued_days_are_merged_into_ranges(conn):
     assert queued_summary_days(conn) == [(D, date(2024, 3, 5)), (date(2024, 3, 10), date(2024, 3, 10))]
 
 
-def test_the_trigger_queues_nothing_for_a_device_without_consent(conn):
+def test_the_trigger_queues_nothing_for_a_revoked_device(conn):
     who = athlete(conn, consent=False)
 
     night(conn, who, at("2024-03-01 12:00"), cycle_id=1)
@@ -247,7 +247,7 @@ def test_the_trigger_queues_nothing_for_a_device_without_consent(conn):
     assert queued(conn, "daily_summary") == []
 
 
-def test_a_device_without_consent_gets_no_summary(conn):
+def test_a_revoked_device_gets_no_summary(conn):
     who = athlete(conn, consent=False)
     night(conn, who, at("2024-03-01 12:00"), cycle_id=1)
 
@@ -277,3 +277,15 @@ def test_the_sql_baseline_and_variability_match_the_reference_rules_on_irregular
         assert stored == tuple(
             None if v is None else Decimal(str(v)).quantize(Decimal("0.01")) for v in expected
         )
+
+
+def test_a_day_whose_records_were_not_scored_has_a_row_of_nulls_with_completeness_zero(conn):
+    who = athlete(conn)
+    sleep(conn, who, at("2024-03-01 04:00"), at("2024-03-01 12:00"), "-05:00", state="UNSCORABLE")
+    cycle(conn, who, 9, at("2024-03-01 04:00"), None, "-05:00", state="PENDING_SCORE")
+
+    refresh(conn, D)
+
+    row = summaries(conn, who)[D]
+    assert row["data_completeness"] == Decimal("0.00")
+    assert (row["day_strain"], row["total_sleep_minutes"], row["hrv_rmssd_avg"]) == (None, None, None)
