@@ -31,35 +31,39 @@ _AFTER = timedelta(days=2)
 
 # Each record of the range with its local day (the rule of wearables_local_day, sql/013, with the
 # record's timezone_offset; a recovery takes its sleep's; unknown: UTC) and what ranks it in its day.
-# `o` is the record's partner: a recovery's sleep, a sleep's recovery (both are named by the sleep).
+# The payloads are read once per record (`raw`); `o` is then the record's partner: a recovery's sleep,
+# a sleep's recovery (both are named by the sleep's id).
 _RECORDS = """
 CREATE TEMP TABLE summary_records ON COMMIT DROP AS
-SELECT * FROM (
-    SELECT r.device_id, r.player_id, r.record_type, r.record_id, r.record_start,
+WITH raw AS MATERIALIZED (
+    SELECT r.device_id, r.player_id, r.record_type, r.record_id, r.record_start, r.record_end,
            r.record_type = 'sleep' AND r.payload->'nap' = 'true'::jsonb AS nap,
+           wearables_payload_offset(r.payload) AS utc_offset
+    FROM wearables_raw_records r
+    JOIN wearables_devices d ON d.device_id = r.device_id AND d.consent_granted
+    WHERE r.record_start >= %(lo)s AND r.record_start < %(hi)s
+), located AS MATERIALIZED (
+    SELECT c.device_id, c.player_id, c.record_type, c.record_id, c.record_start, c.nap,
            -- a sleep that has a recovery; a recovery whose sleep is stored and is no nap
-           o.record_id IS NOT NULL
-               AND (r.record_type = 'sleep' OR o.payload->'nap' IS DISTINCT FROM 'true'::jsonb) AS paired,
-           CASE r.record_type WHEN 'sleep' THEN r.record_end - r.record_start
+           o.record_id IS NOT NULL AND (c.record_type = 'sleep' OR NOT o.nap) AS paired,
+           CASE c.record_type WHEN 'sleep' THEN c.record_end - c.record_start
                               WHEN 'recovery' THEN o.record_end - o.record_start END AS sleep_length,
-           wearables_local_day(r.record_type, r.record_start, r.record_end,
-               coalesce(wearables_payload_offset(r.payload),
-                        CASE WHEN r.record_type = 'recovery' THEN wearables_payload_offset(o.payload) END,
+           wearables_local_day(c.record_type, c.record_start, c.record_end,
+               coalesce(c.utc_offset,
+                        CASE WHEN c.record_type = 'recovery' THEN o.utc_offset END,
                         -- a recovery whose sleep is gone: the sleep's offset its readings carry
                         (SELECT make_interval(mins => g.timezone_offset) FROM wearables_readings g
-                         WHERE r.record_type = 'recovery' AND g.device_id = r.device_id
-                           AND g.source_record_type = 'recovery' AND g.source_record_id = r.record_id
+                         WHERE c.record_type = 'recovery' AND g.device_id = c.device_id
+                           AND g.source_record_type = 'recovery' AND g.source_record_id = c.record_id
                            AND g.timezone_offset IS NOT NULL
                          LIMIT 1),
                         interval '0')) AS day
-    FROM wearables_raw_records r
-    JOIN wearables_devices d ON d.device_id = r.device_id AND d.consent_granted
-    LEFT JOIN wearables_raw_records o
-           ON o.device_id = r.device_id AND o.record_id = r.record_id
-          AND o.record_type = CASE r.record_type WHEN 'sleep' THEN 'recovery' WHEN 'recovery' THEN 'sleep' END
-    WHERE r.record_start >= %(lo)s AND r.record_start < %(hi)s
-) records
-WHERE day BETWEEN %(first)s AND %(last)s
+    FROM raw c
+    LEFT JOIN raw o
+           ON o.device_id = c.device_id AND o.record_id = c.record_id
+          AND o.record_type = CASE c.record_type WHEN 'sleep' THEN 'recovery' WHEN 'recovery' THEN 'sleep' END
+)
+SELECT * FROM located WHERE day BETWEEN %(first)s AND %(last)s
 """
 
 # The readings a summary uses, one row per record (only SCORED records have readings).
