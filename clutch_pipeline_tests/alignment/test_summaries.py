@@ -289,3 +289,13 @@ def test_a_day_whose_records_were_not_scored_has_a_row_of_nulls_with_completenes
     row = summaries(conn, who)[D]
     assert row["data_completeness"] == Decimal("0.00")
     assert (row["day_strain"], row["total_sleep_minutes"], row["hrv_rmssd_avg"]) == (None, None, None)
+
+
+def test_the_main_sleep_is_the_recoverys_sleep_even_when_a_longer_one_ends_the_same_day(conn):
+    who = athlete(conn)
+    night(conn, who, at("2024-03-01 10:00"), "-05:00", hours=5)  # performance 90, with the recovery
+    sleep(conn, who, at("2024-03-01 14:00"), at("2024-03-01 20:00"), "-05:00", performance=50, total=340)
+
+    refresh(conn, D)
+
+    assert summaries(conn, who)[D]["sleep_performance_score"] == Decimal("90.00")
