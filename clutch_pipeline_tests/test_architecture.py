@@ -118,6 +118,7 @@ PURE = (
     "alignment.pregame",
     "alignment.concurrent",
     "alignment.quality",
+    "alignment.summaries",
 )
 
 
