@@ -8,8 +8,6 @@
 - ``ml_features``, by NBA season: the season's point-in-time features (``alignment.store.features``).
 """
 
-from __future__ import annotations
-
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -35,8 +33,19 @@ from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.plots import histogram_png, png_metadata
 
 # The tables other stages own, by their assets' names (stages name each other's assets, never import).
-WHOOP_ASSETS = ["whoop_cycles", "whoop_recoveries", "whoop_sleeps", "whoop_workouts"]
+# An athlete's local day D holds records of UTC days D-1..D+1 (he lives up to 14 h from UTC).
+WHOOP_ASSETS = [
+    dg.AssetDep(
+        key,
+        partition_mapping=dg.TimeWindowPartitionMapping(
+            start_offset=-1, end_offset=1, allow_nonexistent_upstream_partitions=True
+        ),
+    )
+    for key in ("whoop_cycles", "whoop_recoveries", "whoop_sleeps", "whoop_workouts")
+]
 NBA_ASSETS = ["clutch_situations", "clutch_player_actions"]
+# A season's games read whichever daily summaries their players' game days need.
+DAILY_SUMMARIES = dg.AssetDep(DAILY_SUMMARY_ASSET, partition_mapping=dg.AllPartitionMapping())
 
 
 def _now() -> datetime:
@@ -94,7 +103,7 @@ class AlignmentConfig(dg.Config):
         dg.AssetSpec(
             PREGAME_CONTEXT_ASSET,
             group_name="alignment",
-            deps=[DAILY_SUMMARY_ASSET, *NBA_ASSETS],
+            deps=[DAILY_SUMMARIES, *NBA_ASSETS],
             kinds={"postgres"},
             description="Each player's state before each game, measured strictly before tip-off, and "
             "the game's NBA context (docs/alignment.md). Scheduled games too.",
@@ -168,7 +177,7 @@ def _prefixed(counts: dict[str, int], prefix: str) -> dict[str, int]:
 @dg.asset(
     name=FEATURES_ASSET,
     group_name="alignment",
-    deps=[GAME_SCORES_ASSET, DAILY_SUMMARY_ASSET],
+    deps=[GAME_SCORES_ASSET, DAILY_SUMMARIES],
     kinds={"postgres"},
     partitions_def=nba_seasons,
     description="The feature store: each player's features as of each of his game days of the season, "

@@ -1,8 +1,6 @@
 """Data-quality checks of the alignment stage. The one that guards honesty blocks: a pregame value
 measured at or after tip-off keeps the features (and the model after them) from using the run."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg

@@ -9,8 +9,6 @@ Both read only our database (running by default) and ask for nothing while a run
 under way: a run consumes what it took into account, and the next tick sees what is left.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from clutch_pipeline.alignment.partitions import ALIGNMENT_JOB, SUMMARIES_JOB, nba_seasons

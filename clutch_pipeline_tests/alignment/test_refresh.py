@@ -82,7 +82,10 @@ def test_a_queued_wearables_day_realigns_its_games_and_is_consumed(world):
     report = refresh_season(conn, SEASON, now=NOW + timedelta(minutes=2))
     assert report.games >= 1 and games[0] in {g for g, at in _aligned(conn).items() if at > NOW}
     assert report.queue_consumed == 1
-    assert conn.execute("SELECT count(*) FROM wearables_changed_days").fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM wearables_changed_days WHERE consumer = 'alignment'").fetchone()[0]
+        == 0
+    )
 
 
 def test_a_day_queued_after_the_refresh_started_stays_queued(world):
@@ -93,7 +96,10 @@ def test_a_day_queued_after_the_refresh_started_stays_queued(world):
         (world["device"], world["athlete"], (TIP - timedelta(hours=5)).date(), NOW + timedelta(minutes=1)),
     )
     assert refresh_season(conn, SEASON, now=NOW).queue_consumed == 0
-    assert conn.execute("SELECT count(*) FROM wearables_changed_days").fetchone()[0] == 1
+    assert (
+        conn.execute("SELECT count(*) FROM wearables_changed_days WHERE consumer = 'alignment'").fetchone()[0]
+        == 1
+    )
 
 
 def test_games_are_aligned_in_batches_each_recorded_when_it_commits(world, monkeypatch):
