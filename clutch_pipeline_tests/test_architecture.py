@@ -112,6 +112,19 @@ PURE = (
     "whoop.normalize",
     "whoop.budget_plan",
     "whoop.webhooks",
+    "model.data",
+    "model.spec",
+    "model.compiled",
+    "model.sampler",
+    "model.exact",
+    "model.diagnostics",
+    "model.checks",
+    "model.holdout",
+    "model.predict",
+    "model.simulate",
+    "model.fit",
+    "model.report",
+    "model.plots",
 )
 
 

@@ -15,7 +15,7 @@ from clutch_pipeline.model.report import fit_csv  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m clutch_pipeline.model")
     parser.add_argument("csv")
-    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--sampler", default="auto", choices=["auto", "nutpie", "pymc"])
     parser.add_argument("--no-holdout", action="store_true")

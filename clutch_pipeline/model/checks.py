@@ -46,7 +46,7 @@ class Checks:
 
 
 def _quantities(values: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
-    """Every scalar quantity of the trace (mu_alpha, beta[2], alpha[17], ...) as (quantities, chains, draws)."""
+    """Every scalar quantity (mu_alpha, beta[2], alpha[17], ...) as (quantities, chains, draws)."""
     names, arrays = [], []
     for name, array in values.items():
         if array.ndim == 2:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CENTERED_MIN_GAMES = 8
+CENTERED_MIN_GAMES = 4
 LEAGUE_MEAN_PRIOR = (50.0, 10.0)  # the seed's mu_alpha ~ Normal(50, 10)
 SIGMA_ALPHA_PRIOR = 10.0  # the seed's sigma_alpha ~ HalfNormal(10)
 SIGMA_PRIOR = 10.0  # the seed's sigma ~ HalfNormal(10)
