@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from clutch_pipeline.model.diagnostics import bulk_ess, rhat
+from clutch_pipeline.model.diagnostics import rhat_and_bulk_ess
 from clutch_pipeline.model.exact import ExactPosterior
 
 MAX_RHAT = 1.01
@@ -61,10 +61,8 @@ def _quantities(values: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
 def convergence(values: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, float]]:
     """Rank-normalized split R-hat and bulk ESS of every quantity in the trace."""
     names, stacked = _quantities(values)
-    return (
-        dict(zip(names, rhat(stacked).tolist(), strict=True)),
-        dict(zip(names, bulk_ess(stacked).tolist(), strict=True)),
-    )
+    rhats, ess = rhat_and_bulk_ess(stacked)
+    return dict(zip(names, rhats.tolist(), strict=True)), dict(zip(names, ess.tolist(), strict=True))
 
 
 def exact_distance(values: dict[str, np.ndarray], ess: dict[str, float], exact: ExactPosterior) -> np.ndarray:

@@ -71,15 +71,15 @@ def _half_normal_log(u, scale):
     return value, 1.0 - (s / scale) ** 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=True)
 def logp_and_grad(x, buf, grad):
     """The log density at ``x`` (unconstrained), writing its gradient into ``grad``."""
     p, k, n, sy, c, sx, xtx, xty, psd, hyper = _unpack(buf)
     rows, yty = buf[3], buf[4]
     mu, sa, sg = x[0], math.exp(x[1]), math.exp(x[2])
+    inv_s2 = 1.0 / (sg * sg)
     beta = x[3 : 3 + k]
     raw = x[3 + k : 3 + k + p]
-    grad[:] = 0.0
     lp = -0.5 * ((mu - hyper[0]) / hyper[1]) ** 2 - math.log(hyper[1]) - 0.5 * _LOG_2PI
     grad[0] = -(mu - hyper[0]) / hyper[1] ** 2
     v, d = _half_normal_log(x[1], hyper[2])
@@ -88,30 +88,33 @@ def logp_and_grad(x, buf, grad):
     v, d = _half_normal_log(x[2], hyper[3])
     lp += v
     grad[2] = d
+    ssr = yty
     for i in range(k):
         lp += -0.5 * (beta[i] / psd[i]) ** 2 - math.log(psd[i]) - 0.5 * _LOG_2PI
-        grad[3 + i] = -beta[i] / psd[i] ** 2
-    sxb = sx @ beta
-    xtxb = xtx @ beta
-    ssr = yty - 2.0 * (beta @ xty) + beta @ xtxb
+        xtxb = 0.0
+        for m in range(k):
+            xtxb += xtx[i, m] * beta[m]
+        ssr += beta[i] * (xtxb - 2.0 * xty[i])
+        grad[3 + i] = -beta[i] / psd[i] ** 2 + (xty[i] - xtxb) * inv_s2
     d_sa = 0.0
     for j in range(p):
+        sxb = 0.0
+        for i in range(k):
+            sxb += sx[j, i] * beta[i]
         s = c[j] * sa + (1.0 - c[j])
         z = (raw[j] - c[j] * mu) / s
         lp += -0.5 * z * z - math.log(s) - 0.5 * _LOG_2PI
         a = c[j] * raw[j] + (1.0 - c[j]) * (mu + sa * raw[j])
-        ssr += -2.0 * a * sy[j] + n[j] * a * a + 2.0 * a * sxb[j]
-        g = (sy[j] - n[j] * a - sxb[j]) / (sg * sg)  # d loglik / d alpha_j
+        ssr += a * (n[j] * a + 2.0 * (sxb - sy[j]))
+        g = (sy[j] - n[j] * a - sxb) * inv_s2  # d loglik / d alpha_j
         grad[3 + k + j] = -z / s + g * (c[j] + (1.0 - c[j]) * sa)
         grad[0] += c[j] * z / s + g * (1.0 - c[j])
-        d_sa += c[j] * (z * z / s - 1.0 / s) + g * (1.0 - c[j]) * raw[j]
+        d_sa += c[j] * (z * z - 1.0) / s + g * (1.0 - c[j]) * raw[j]
         for i in range(k):
-            grad[3 + i] -= a * sx[j, i] / (sg * sg)
-    for i in range(k):
-        grad[3 + i] += (xty[i] - xtxb[i]) / (sg * sg)
+            grad[3 + i] -= a * sx[j, i] * inv_s2
     grad[1] += sa * d_sa
-    lp += -0.5 * rows * _LOG_2PI - rows * x[2] - ssr / (2.0 * sg * sg)
-    grad[2] += -rows + ssr / (sg * sg)
+    lp += -0.5 * rows * _LOG_2PI - rows * x[2] - 0.5 * ssr * inv_s2
+    grad[2] += -rows + ssr * inv_s2
     return lp
 
 

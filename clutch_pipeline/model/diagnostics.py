@@ -20,7 +20,7 @@ def _split(x: np.ndarray) -> np.ndarray:
 def _rank_normalize(x: np.ndarray) -> np.ndarray:
     flat = x.reshape(x.shape[0], -1)
     ranks = np.empty_like(flat)
-    order = np.argsort(flat, axis=1, kind="stable")
+    order = np.argsort(flat, axis=1)
     np.put_along_axis(ranks, order, np.arange(1, flat.shape[1] + 1, dtype=float)[None], axis=1)
     return ndtri((ranks - 0.375) / (flat.shape[1] + 0.25)).reshape(x.shape)
 
@@ -32,12 +32,15 @@ def _rhat(x: np.ndarray) -> np.ndarray:
     return np.sqrt(((n - 1) / n * chain_var + between / n) / chain_var)
 
 
+def _rhat_of_split(split: np.ndarray, normalized: np.ndarray) -> np.ndarray:
+    folded = np.abs(split - np.median(split.reshape(len(split), -1), axis=1)[:, None, None])
+    return np.maximum(_rhat(normalized), _rhat(_rank_normalize(folded)))
+
+
 def rhat(x: np.ndarray) -> np.ndarray:
     """Max of bulk and tail (folded) rank-normalized split R-hat; ``x`` is (quantities, chains, draws)."""
     split = _split(x)
-    bulk = _rhat(_rank_normalize(split))
-    folded = np.abs(split - np.median(split.reshape(len(x), -1), axis=1)[:, None, None])
-    return np.maximum(bulk, _rhat(_rank_normalize(folded)))
+    return _rhat_of_split(split, _rank_normalize(split))
 
 
 def _autocov(x: np.ndarray) -> np.ndarray:
@@ -71,7 +74,17 @@ def _tau(rho: np.ndarray) -> float:
 
 def bulk_ess(x: np.ndarray) -> np.ndarray:
     """Bulk effective sample size of each quantity; ``x`` is (quantities, chains, draws)."""
-    z = _rank_normalize(_split(x))
+    return _ess_of_normalized(_rank_normalize(_split(x)))
+
+
+def rhat_and_bulk_ess(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both, ranking the draws once."""
+    split = _split(x)
+    normalized = _rank_normalize(split)
+    return _rhat_of_split(split, normalized), _ess_of_normalized(normalized)
+
+
+def _ess_of_normalized(z: np.ndarray) -> np.ndarray:
     chains, n = z.shape[1], z.shape[2]
     acov = _autocov(z).mean(axis=1)  # mean over chains: (quantities, lags)
     mean_var = acov[:, 0] * n / (n - 1)

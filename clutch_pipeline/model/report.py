@@ -22,8 +22,8 @@ def _parameterization(result: FitResult) -> dict:
     centered = result.sampled.centered
     games = result.sampled.stats.n_games
     return {
-        "rule": f"a player is centered with at least {result.config.centered_min_games} games, "
-        "non-centered otherwise",
+        "rule": f"if the median player has at least {result.config.centered_min_games} games, players with "
+        "that many are centered and the others not; otherwise every player is non-centered",
         "centered_players": int(centered.sum()),
         "non_centered_players": int(len(centered) - centered.sum()),
         "median_games_per_player": float(np.median(games)),

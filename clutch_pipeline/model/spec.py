@@ -7,10 +7,9 @@ O(players x covariates), not O(rows): 36,000 rows cost what 11,250 do.
 
 Each player's intercept is centered (alpha_j ~ Normal(mu, sigma_alpha)) or non-centered
 (alpha_j = mu + sigma_alpha * z_j, z_j ~ Normal(0, 1)) by a mask held as data. The rule
-(``centered_mask``): a player is centered when they have at least ``CENTERED_MIN_GAMES`` games, because
-then their own data pins their intercept down and the centered form has no funnel; a player with few
-games leans on the population and the non-centered form avoids the funnel. Measurements in
-docs/model.md.
+(``centered_mask``): in a data set whose median player has at least ``CENTERED_MIN_GAMES`` games, a
+player with that many is centered (their own data pins their intercept down: no funnel), the others
+not; in a sparser data set every player is non-centered. Measurements in docs/model.md.
 
 Everything that changes between data sets (statistics, mask, prior scales) is a ``pm.Data`` container.
 The sampler does not run this PyMC model through PyTensor by default: ``compiled`` holds the same
@@ -56,7 +55,15 @@ def statistics_of(y: np.ndarray, x: np.ndarray, player: np.ndarray, players: int
 
 
 def centered_mask(n_games: np.ndarray, min_games: int = CENTERED_MIN_GAMES) -> np.ndarray:
-    """1.0 for players fitted centered (enough games of their own), 0.0 for non-centered."""
+    """1.0 for players fitted centered, 0.0 for non-centered.
+
+    Per data set first: when the median player has fewer than ``min_games`` games, sigma_alpha is
+    weakly identified and every player is non-centered (centering even the few players with enough
+    games gave divergences on the main job's shape). Otherwise per player: centered with at least
+    ``min_games`` games.
+    """
+    if len(n_games) == 0 or np.median(n_games) < min_games:
+        return np.zeros(len(n_games))
     return (n_games >= min_games).astype(float)
 
 

@@ -10,7 +10,7 @@ from clutch_pipeline.model.fit import prior_sd_of
 
 
 def test_the_callbacks_compute_the_pymc_models_density_and_gradient():
-    design = design_of(simulate.simulate(np.array([1, 1, 2, 3, 9, 12]), seed=5, wearables_share=0.5))
+    design = design_of(simulate.simulate(np.array([1, 2, 5, 6, 9, 12]), seed=5, wearables_share=0.5))
     stats = spec.statistics_of(design.y, design.x, design.player, len(design.player_ids))
     values = spec.data_values(stats, spec.centered_mask(stats.n_games), prior_sd_of(design))
     model = spec.build_model(values)
