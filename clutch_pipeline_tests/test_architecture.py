@@ -119,6 +119,19 @@ PURE = (
     "alignment.concurrent",
     "alignment.quality",
     "alignment.summaries",
+    "model.data",
+    "model.spec",
+    "model.compiled",
+    "model.sampler",
+    "model.exact",
+    "model.diagnostics",
+    "model.checks",
+    "model.holdout",
+    "model.predict",
+    "model.simulate",
+    "model.fit",
+    "model.report",
+    "model.plots",
 )
 
 
