@@ -14,6 +14,10 @@ Stages and their asset groups:
   (``nba_seasons``). Checks: ``pregame_measured_before_tipoff`` (blocking), ``clutch_scores_consistent``,
   ``wearables_context_coverage``, ``daily_summaries_fresh``.
 
+- ``model``: ``clutch_model`` (unpartitioned: every fit recorded in ``model_runs``; blocking checks
+  ``max_rhat``, ``min_bulk_ess``, ``divergences``, ``exact_posterior_agreement_mcse``; the trace
+  published to the model store only when they pass) and ``clutch_predictions``.
+
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
 - ``fail_dead_cli_runs`` (sensor, RUNNING): every minute, fails the runs the CLI launched on this host
@@ -44,6 +48,8 @@ from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.db.schedules import apply_wearables_retention, wearables_retention_daily
 from clutch_pipeline.jobs import JOBS
+from clutch_pipeline.model.assets import clutch_model, clutch_predictions
+from clutch_pipeline.model.resources import ModelStoreResource
 from clutch_pipeline.nba.assets import nba_games_load
 from clutch_pipeline.nba.checks import official_clutch_totals
 from clutch_pipeline.nba.resources import NbaResource
@@ -76,6 +82,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             requests_per_day=settings.whoop_requests_per_day,
             first_sync_days=settings.whoop_first_sync_days,
         ),
+        "model_store": ModelStoreResource(
+            location=settings.model_store, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+        ),
     }
 
 
@@ -87,6 +96,8 @@ defs = dg.Definitions(
         wearables_daily_summary,
         clutch_alignment,
         ml_features,
+        clutch_model,
+        clutch_predictions,
     ],
     asset_checks=[schema_matches_migrations, official_clutch_totals, *ALIGNMENT_CHECKS],
     jobs=[*JOBS, apply_wearables_retention],

@@ -54,4 +54,13 @@ alignment_job = dg.define_asset_job(
     ),
 )
 
-JOBS = [schema_job, nba_games_job, whoop_sync_job, summaries_job, alignment_job]
+model_job = dg.define_asset_job(
+    "fit_clutch_model",
+    selection=dg.AssetSelection.groups("model"),
+    description=(
+        "Fit the clutch model on the game scores, check it, publish its trace when every blocking check "
+        "passes, and predict the upcoming games (config `backtest`: predict the last day instead)."
+    ),
+)
+
+JOBS = [schema_job, nba_games_job, whoop_sync_job, summaries_job, alignment_job, model_job]

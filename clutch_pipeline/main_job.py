@@ -43,6 +43,7 @@ from clutch_pipeline.db.connection import DatabaseUrls, connect, redact
 from clutch_pipeline.db.locks import LockBusy, LockScope, advisory_lock
 from clutch_pipeline.db.store import exact_row_counts, table_names
 from clutch_pipeline.jobs import schema_job
+from clutch_pipeline.model import store as model_store
 from clutch_pipeline.nba.archive import SAMPLE_ARCHIVE, PlayByPlayArchive
 from clutch_pipeline.runs import (
     EventCallback,
@@ -51,6 +52,7 @@ from clutch_pipeline.runs import (
     RunReport,
     alignment_launch,
     launch_run,
+    model_launch,
     nba_games_launch,
     open_instance,
     summaries_launch,
@@ -338,6 +340,43 @@ def _score_line(row: dict) -> str:
     )
 
 
+def _model_step(context: StepContext, title: str) -> StepOutcome:
+    """Offline there is no upcoming game: fit on every day of the sample but the last, predict the last
+    day, and say how the predictions compare with what happened. A backtest's model is never published,
+    so a failed check warns (in Dagster and in this report) instead of failing `clutch run`."""
+    step = StepOutcome(title, on_note=context.on_note)
+    with connect(context.urls.app) as conn:
+        previous = model_store.latest_run(conn, "backtest")
+        changed = previous is None or model_store.scores_changed_since(
+            conn, [SAMPLE_SEASON], previous["started_at"]
+        )
+    if not changed:
+        step.note("model: nothing to do (no game score changed since the last backtest)")
+        step.note(_model_line(previous))
+        return step
+    launch = model_launch(backtest=True, seasons=[SAMPLE_SEASON])
+    report = launch_run(context.instance, launch, context.on_event, LAUNCHED_BY)
+    step.reports.append(report)
+    with connect(context.urls.app) as conn:
+        run = model_store.latest_run(conn, "backtest")
+    backtest = report.materialized.get("clutch_model", {}).get("backtest")
+    if backtest:
+        step.note(backtest)
+    if run is not None:
+        step.note(_model_line(run))
+    return step
+
+
+def _model_line(run: dict) -> str:
+    checks = run["diagnostics"].get("checks", [])
+    figures = ", ".join(f"{c['name']} {c['value']:.4g}{'' if c['passed'] else ' FAILED'}" for c in checks)
+    verdict = "checks passed" if run["checks_passed"] else "blocking checks failed: it would not be published"
+    return (
+        f"model {run['model_version']} ({run['rows']} player-games, {run['players']} players): "
+        f"{verdict}; {figures}"
+    )
+
+
 MAIN_JOB_STEPS: tuple[MainJobStep, ...] = (
     MainJobStep("schema: apply migrations", _schema_step),
     MainJobStep("nba: load the bundled 2022-23 sample and detect clutch time", _nba_step),
@@ -347,6 +386,9 @@ MAIN_JOB_STEPS: tuple[MainJobStep, ...] = (
     MainJobStep("alignment: daily summaries of the WHOOP days that changed", _summaries_step),
     MainJobStep(
         "alignment: pregame context, clutch scores and features of the sample's season", _alignment_step
+    ),
+    MainJobStep(
+        "model: fit on the sample's days but the last, predict the last day (a backtest)", _model_step
     ),
 )
 

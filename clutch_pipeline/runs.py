@@ -389,3 +389,13 @@ def alignment_launch(season: str, *, all_games: bool = False) -> Launch:
         run_config={"ops": {ALIGNMENT_OP: {"config": {"all_games": all_games}}}},
         partition_key=season,
     )
+
+
+def model_launch(*, backtest: bool, seasons: list[str] | tuple[str, ...] = ()) -> Launch:
+    """``fit_clutch_model``: fit, check, publish, predict (or, with ``backtest``, predict the last day)."""
+    from clutch_pipeline.jobs import model_job
+    from clutch_pipeline.model.assets import MODEL_ASSET
+
+    title = "model: backtest on the last day" if backtest else "model: fit, check, publish, predict"
+    config = {"backtest": backtest, "seasons": list(seasons)}
+    return Launch(model_job.name, title, run_config={"ops": {MODEL_ASSET: {"config": config}}})

@@ -23,7 +23,12 @@ CONTEXT = ("score_margin", "is_playoff", "days_since_last_game")
 COLUMNS = ("player_id", "game_id", "clutch_score", "has_wearables_data", *WEARABLES, *CONTEXT)
 OPTIONAL = ("points_over_expected",)
 MISSING_INDICATOR = "wearables_missing"
-COVARIATES = (*WEARABLES, *CONTEXT, MISSING_INDICATOR)
+# Days since his last game is unknown for a player's first game in our data (no earlier game loaded):
+# like missing wearables, the value sits at its mean and this indicator is on, so the rest effect is
+# learned only from rows that know it and nothing is invented.
+NO_EARLIER_GAME = "no_earlier_game"
+MAY_BE_EMPTY = (*WEARABLES, "days_since_last_game")
+COVARIATES = (*WEARABLES, *CONTEXT, MISSING_INDICATOR, NO_EARLIER_GAME)
 
 # The seed's priors (section 4.1), on each covariate's original unit: Normal(0, sd) per unit.
 SEED_PRIOR_SD = {
@@ -34,6 +39,7 @@ SEED_PRIOR_SD = {
     "is_playoff": 5.0,
     "days_since_last_game": 2.0,
     MISSING_INDICATOR: 5.0,  # not in the seed: the size of its playoff prior, a 0/1 switch as well
+    NO_EARLIER_GAME: 5.0,  # likewise
 }
 
 _TRUE = {"true", "t", "1", "yes", "y", "1.0"}
@@ -170,6 +176,7 @@ def raw_covariates(frame: pd.DataFrame) -> pd.DataFrame:
     """The covariates on their original scale, with the missing-wearables indicator added."""
     raw = frame[list(WEARABLES + CONTEXT)].copy()
     raw[MISSING_INDICATOR] = (~frame["has_wearables_data"].astype(bool)).astype(float)
+    raw[NO_EARLIER_GAME] = frame["days_since_last_game"].isna().astype(float)
     return raw
 
 
@@ -179,9 +186,10 @@ def _no_information(column: str, values: pd.Series) -> str | None:
         return "no values"
     if present.nunique() < 2:
         return f"constant ({present.iloc[0]:g})"
-    if column not in WEARABLES and len(present) < len(values):
+    if column not in MAY_BE_EMPTY and len(present) < len(values):
         raise ModelInputError(
-            f"{column} is empty in {len(values) - len(present)} rows (only wearables may be)"
+            f"{column} is empty in {len(values) - len(present)} rows (only wearables and days since the "
+            "last game may be)"
         )
     return None
 

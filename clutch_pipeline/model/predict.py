@@ -29,7 +29,7 @@ def prediction_frame(rows: pd.DataFrame) -> pd.DataFrame:
     out["has_wearables_data"] = out["has_wearables_data"].astype(bool)
     for column in (*WEARABLES, *CONTEXT):
         out[column] = pd.to_numeric(out[column]).astype(float)
-    empty = [c for c in CONTEXT if out[c].isna().any()]
+    empty = [c for c in CONTEXT if c != "days_since_last_game" and out[c].isna().any()]
     if empty:
         raise ModelInputError(f"prediction rows need their game context: {', '.join(empty)} empty")
     out.loc[~out["has_wearables_data"], list(WEARABLES)] = np.nan

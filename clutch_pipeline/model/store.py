@@ -14,7 +14,10 @@ from psycopg import sql
 # Players and games are named by the NBA's ids, which an analyst can look up.
 _INPUT = """
 SELECT p.nba_person_id AS player_id, g.nba_game_id AS game_id, s.game_date, s.season,
-       s.clutch_score::float8 AS clutch_score, s.has_wearables_data,
+       s.clutch_score::float8 AS clutch_score,
+       -- The model's wearables are these three: a row "has wearables" when one of them is there.
+       (s.hrv_baseline_deviation IS NOT NULL OR s.recovery_score_pregame IS NOT NULL
+        OR s.sleep_performance_pregame IS NOT NULL) AS has_wearables_data,
        s.hrv_baseline_deviation::float8 AS hrv_baseline_deviation,
        s.recovery_score_pregame::float8 AS recovery_score_pregame,
        s.sleep_performance_pregame::float8 AS sleep_performance_pregame,
@@ -74,13 +77,33 @@ def latest_published(conn: psycopg.Connection) -> dict | None:
     return None if row is None else dict(zip([c.name for c in cursor.description], row, strict=True))
 
 
+def latest_run(conn: psycopg.Connection, purpose: str) -> dict | None:
+    """The latest model run of a purpose ('publish' or 'backtest'), as a dict of its columns."""
+    cursor = conn.execute(
+        "SELECT * FROM model_runs WHERE purpose = %s ORDER BY started_at DESC, model_version DESC LIMIT 1",
+        (purpose,),
+    )
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([c.name for c in cursor.description], row, strict=True))
+
+
+def scores_changed_since(conn: psycopg.Connection, seasons: Sequence[str], when: datetime) -> bool:
+    """Whether any game score of ``seasons`` was (re)computed after ``when``."""
+    latest = conn.execute(
+        "SELECT max(computed_at) FROM clutch_game_scores WHERE season = ANY(%s)", (list(seasons),)
+    ).fetchone()[0]
+    return latest is not None and latest > when
+
+
 def upcoming_context(conn: psycopg.Connection, now: datetime) -> pd.DataFrame:
     """The pregame context of games not yet started (scheduled, tip-off after ``now``): what the
     predictions asset predicts."""
     cursor = conn.execute(
         """
         SELECT p.nba_person_id AS player_id, g.nba_game_id AS game_id, c.player_id AS player_uuid,
-               c.game_id AS game_uuid, g.game_date, g.season, c.has_wearables_data,
+               c.game_id AS game_uuid, g.game_date, g.season,
+               (c.hrv_baseline_deviation IS NOT NULL OR c.recovery_score_pregame IS NOT NULL
+                OR c.sleep_performance_pregame IS NOT NULL) AS has_wearables_data,
                c.hrv_baseline_deviation::float8 AS hrv_baseline_deviation,
                c.recovery_score_pregame::float8 AS recovery_score_pregame,
                c.sleep_performance_pregame::float8 AS sleep_performance_pregame,
