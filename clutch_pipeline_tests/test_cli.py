@@ -72,12 +72,13 @@ def ran_twice(tmp_path_factory, clutch_command) -> Ran:
 def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(ran_twice):
     result = ran_twice.first
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[1/5] schema: apply migrations" in result.stdout
-    assert "[2/5] nba: load the bundled 2022-23 sample" in result.stdout
-    assert "[3/5] whoop: the sample's players consent" in result.stdout
-    assert "[4/5] alignment: daily summaries" in result.stdout
-    assert "[5/5] alignment: pregame context, clutch scores and features" in result.stdout
-    assert "clutch run finished: 5 step(s) succeeded" in result.stdout
+    assert "[1/6] schema: apply migrations" in result.stdout
+    assert "[2/6] nba: load the bundled 2022-23 sample" in result.stdout
+    assert "[3/6] whoop: the sample's players consent" in result.stdout
+    assert "[4/6] alignment: daily summaries" in result.stdout
+    assert "[5/6] alignment: pregame context, clutch scores and features" in result.stdout
+    assert "[6/6] model: fit on the sample's days but the last, predict the last day" in result.stdout
+    assert "clutch run finished: 6 step(s) succeeded" in result.stdout
     assert "database_schema: schema_version=" in result.stdout
     assert "nba_play_by_play: games_requested=39, games_loaded=39, games_failed=0" in result.stdout
     assert "clutch_situations: 58 rows" in result.stdout
@@ -122,6 +123,21 @@ def test_clutch_run_twice_aligns_nothing_again(ran_twice):
     second = ran_twice.second.stdout
     assert "summaries: nothing to do" in second
     assert "alignment: nothing to do" in second
+    assert "model: nothing to do" in second
+
+
+def test_clutch_run_backtests_the_model_on_the_sample_s_last_day(ran_twice):
+    out = ran_twice.first.stdout
+    backtest = re.search(
+        r"backtest: fitted on the games before 2022-10-23, predicted the (\d+) player-games of 2022-10-23 "
+        r"\((\d+) with wearables\): RMSE ([\d.]+) points \(the player's mean: ([\d.]+)\), (\d+)% inside",
+        out,
+    )
+    assert backtest, out
+    assert int(backtest[1]) > 0 and 0 <= int(backtest[5]) <= 100
+    # The fit is reported with its checks, passed or not: it is never published by a backtest.
+    assert re.search(r"model clutch_model_v1_\d{8}T\d{6}Z \(\d+ player-games, \d+ players\): ", out)
+    assert "max_rhat" in out and "exact_posterior_agreement_mcse" in out
 
 
 def test_clutch_run_twice_loads_no_game_again(ran_twice):

@@ -21,6 +21,8 @@ ASSETS = {
     "clutch_performance_scores",
     "clutch_game_scores",
     "ml_features",
+    "clutch_model",
+    "clutch_predictions",
 }
 CHECKS = {
     "schema_matches_migrations",
@@ -30,6 +32,10 @@ CHECKS = {
     "clutch_scores_consistent",
     "wearables_context_coverage",
     "daily_summaries_fresh",
+    "max_rhat",
+    "min_bulk_ess",
+    "divergences",
+    "exact_posterior_agreement_mcse",
 }
 SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily"}
 SENSORS = {
@@ -47,6 +53,7 @@ JOBS = {
     "apply_wearables_retention",
     "refresh_daily_summaries",
     "align_clutch_games",
+    "fit_clutch_model",
 }
 
 

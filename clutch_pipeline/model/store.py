@@ -120,6 +120,28 @@ def upcoming_context(conn: psycopg.Connection, now: datetime) -> pd.DataFrame:
     return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
+def player_game_context(conn: psycopg.Connection, nba_person_id: int, nba_game_id: str) -> pd.DataFrame:
+    """One player's pregame context for one game (empty when the join layer has none)."""
+    cursor = conn.execute(
+        """
+        SELECT p.nba_person_id AS player_id, g.nba_game_id AS game_id, c.player_id AS player_uuid,
+               c.game_id AS game_uuid, g.game_date, g.season, g.status,
+               (c.hrv_baseline_deviation IS NOT NULL OR c.recovery_score_pregame IS NOT NULL
+                OR c.sleep_performance_pregame IS NOT NULL) AS has_wearables_data,
+               c.hrv_baseline_deviation::float8 AS hrv_baseline_deviation,
+               c.recovery_score_pregame::float8 AS recovery_score_pregame,
+               c.sleep_performance_pregame::float8 AS sleep_performance_pregame,
+               c.is_playoff, c.days_since_last_game::float8 AS days_since_last_game
+        FROM pregame_context c
+        JOIN games g USING (game_id)
+        JOIN players p ON p.player_id = c.player_id
+        WHERE p.nba_person_id = %s AND g.nba_game_id = %s
+        """,
+        (nba_person_id, nba_game_id),
+    )
+    return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+
+
 def uuids_of(
     conn: psycopg.Connection, person_ids: Sequence[int], game_ids: Sequence[str]
 ) -> tuple[dict, dict]:
