@@ -183,6 +183,11 @@ def write_predictions(conn: psycopg.Connection, rows: Sequence[dict]) -> int:
     """Upsert predictions (one per model version, player, game and purpose) through COPY."""
     if not rows:
         return 0
+    with conn.transaction():  # the staging table empties at commit: one transaction, whatever the mode
+        return _write_predictions(conn, rows)
+
+
+def _write_predictions(conn: psycopg.Connection, rows: Sequence[dict]) -> int:
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in _PREDICTION_COLUMNS)
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS prediction_stage (LIKE clutch_predictions INCLUDING DEFAULTS)"
