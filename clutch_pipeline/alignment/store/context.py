@@ -19,7 +19,13 @@ import psycopg
 from psycopg import sql
 
 from clutch_pipeline.alignment.concurrent import ConcurrentRules, concurrent_context
-from clutch_pipeline.alignment.pregame import PregameRules, is_playoff, pregame_context, scheduled_roster
+from clutch_pipeline.alignment.pregame import (
+    WEARABLES_COLUMNS,
+    PregameRules,
+    is_playoff,
+    pregame_context,
+    scheduled_roster,
+)
 
 TIME = "datetime64[ns, UTC]"
 
@@ -32,19 +38,7 @@ PREGAME_COLUMNS = [
     "is_playoff",
     "days_since_last_game",
     "has_wearables_data",
-    "device_id",
-    "sleep_record_id",
-    "sleep_end_at",
-    "local_date",
-    "hrv_rmssd_pregame",
-    "resting_hr_pregame",
-    "recovery_score_pregame",
-    "sleep_performance_pregame",
-    "day_strain_previous",
-    "hrv_baseline_deviation",
-    "recovery_calibrating",
-    "wearables_quality_score",
-    "measured_until",
+    *WEARABLES_COLUMNS,
     "computed_at",
 ]
 ACTION_COLUMNS = [
