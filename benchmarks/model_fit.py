@@ -8,8 +8,12 @@ For 450 players x 25 games (11,250 rows) and x 80 games (36,000 rows), simulated
   PyMC's default sampler, ``pm.sample(2000, tune=1000)``);
 - a refit in a warm process (the compiled model already loaded) and the exact posterior alone.
 Medians over ``--repeat`` rounds for ours; the seed's recipe ``--seed-repeat`` times (it is slow).
+Then the main job's shape (``simulate.main_job_like``: about 220 player-games over 155 players, most
+with one game), ``--main-job-fits`` warm fits on as many simulated data sets and sampler seeds: the
+worst R-hat and ESS, total divergences, how many passed every check, and, as evidence that checking
+the sampled parameters suffices, the worst R-hat and ESS of the intercepts' own draws.
 
-    python benchmarks/model_fit.py [--repeat 3 --seed-repeat 1 --games 25 80]
+    python benchmarks/model_fit.py [--repeat 3 --seed-repeat 1 --games 25 80 --main-job-fits 10]
 """
 
 from __future__ import annotations
@@ -134,11 +138,39 @@ def bench(games: int, repeat: int, seed_repeat: int, folder: Path) -> dict:
     }
 
 
+def main_job(fits: int) -> dict:
+    import numpy as np
+
+    from clutch_pipeline.model.diagnostics import rhat_and_bulk_ess
+    from clutch_pipeline.model.fit import FitConfig, fit_model
+    from clutch_pipeline.model.simulate import main_job_like
+
+    rows = []
+    for i in range(fits):
+        result = fit_model(main_job_like(seed=i), FitConfig(holdout=False, seed=i))
+        checks = {c.name: c.value for c in result.checks.items}
+        alpha_rhat, alpha_ess = rhat_and_bulk_ess(np.moveaxis(result.values["alpha"], 2, 0))
+        rows.append({**checks, "passed": result.checks.passed, "seconds": result.timings["fit_seconds"]})
+        rows[-1].update(alpha_rhat=float(alpha_rhat.max()), alpha_ess=float(alpha_ess.min()))
+    return {
+        "main_job_shape_fits": fits,
+        "all_checks_passed": sum(r["passed"] for r in rows),
+        "max_rhat": max(r["max_rhat"] for r in rows),
+        "min_bulk_ess": min(r["min_bulk_ess"] for r in rows),
+        "divergences": sum(r["divergences"] for r in rows),
+        "max_exact_mcse_distance": max(r["exact_posterior_agreement_mcse"] for r in rows),
+        "intercepts_max_rhat": max(r["alpha_rhat"] for r in rows),
+        "intercepts_min_bulk_ess": min(r["alpha_ess"] for r in rows),
+        "median_fit_s": statistics.median(r["seconds"] for r in rows),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed-repeat", type=int, default=1)
     parser.add_argument("--games", type=int, nargs="+", default=[25, 80])
+    parser.add_argument("--main-job-fits", type=int, default=10)
     parser.add_argument("--seed-recipe", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_recipe:
@@ -147,6 +179,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for games in args.games:
             print(json.dumps(bench(games, args.repeat, args.seed_repeat, Path(folder)), indent=2), flush=True)
+    if args.main_job_fits:
+        print(json.dumps(main_job(args.main_job_fits), indent=2), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,14 @@ disk, so a fresh process loads machine code instead of compiling.
 
 Why by hand: nutpie 0.16 compiles a PyMC model through PyTensor into numba C callbacks that cannot be
 cached (they hold dynamic globals), which cost 5-25 s in every fresh process here (docs/model.md). This
-module computes exactly the density of ``spec.build_model`` (same parameters, priors, transforms and
-constants): a test compares both, value and gradient, at random points, and every fit is checked
-against the exact posterior. The data travel in one float64 buffer, so one compiled function serves
-every data set of any size: a refit never compiles.
+module computes exactly the density of ``spec.build_model`` (the intercepts integrated out; same
+parameters, priors, transforms and constants): a test compares both, value and gradient, at random
+points, and every fit is checked against the exact posterior. The data travel in one float64 buffer,
+so one compiled function serves every data set of any size: a refit never compiles.
 
-Unconstrained parameter vector: [mu_alpha, log sigma_alpha, log sigma, beta (k), alpha_raw (players)].
-Data buffer: [size, players, k, rows, y'y, n_games (p), sum_y (p), centered (p), sum_x (p*k),
-x'x (k*k), x'y (k), beta_prior_sd (k), mu prior mean, mu prior sd, sigma_alpha prior sd, sigma prior sd].
+Unconstrained parameter vector: [mu_alpha, log sigma_alpha, log sigma, beta (k)].
+Data buffer: [size, players, k, rows, y'y, n_games (p), sum_y (p), sum_x (p*k), x'x (k*k), x'y (k),
+beta_prior_sd (k), mu prior mean, mu prior sd, sigma_alpha prior sd, sigma prior sd].
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ def pack(values: dict[str, np.ndarray], priors: tuple[float, float, float, float
     parts = [
         values["n_games"],
         values["sum_y"],
-        values["centered"],
         values["sum_x"].ravel(),
         values["xtx"].ravel(),
         values["xty"],
@@ -44,15 +43,14 @@ def pack(values: dict[str, np.ndarray], priors: tuple[float, float, float, float
     return np.ascontiguousarray(np.concatenate([head, body]))
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True)
 def _unpack(buf):
     p = int(buf[1])
     k = int(buf[2])
     o = HEADER
     n = buf[o : o + p]
     sy = buf[o + p : o + 2 * p]
-    c = buf[o + 2 * p : o + 3 * p]
-    o += 3 * p
+    o += 2 * p
     sx = buf[o : o + p * k].reshape((p, k))
     o += p * k
     xtx = buf[o : o + k * k].reshape((k, k))
@@ -60,7 +58,7 @@ def _unpack(buf):
     xty = buf[o : o + k]
     psd = buf[o + k : o + 2 * k]
     hyper = buf[o + 2 * k : o + 2 * k + 4]
-    return p, k, n, sy, c, sx, xtx, xty, psd, hyper
+    return p, k, n, sy, sx, xtx, xty, psd, hyper
 
 
 @numba.njit(cache=True)
@@ -71,67 +69,81 @@ def _half_normal_log(u, scale):
     return value, 1.0 - (s / scale) ** 2
 
 
-@numba.njit(cache=True, fastmath=True)
-def logp_and_grad(x, buf, grad):
-    """The log density at ``x`` (unconstrained), writing its gradient into ``grad``."""
-    p, k, n, sy, c, sx, xtx, xty, psd, hyper = _unpack(buf)
-    rows, yty = buf[3], buf[4]
-    mu, sa, sg = x[0], math.exp(x[1]), math.exp(x[2])
-    inv_s2 = 1.0 / (sg * sg)
-    beta = x[3 : 3 + k]
-    raw = x[3 + k : 3 + k + p]
-    lp = -0.5 * ((mu - hyper[0]) / hyper[1]) ** 2 - math.log(hyper[1]) - 0.5 * _LOG_2PI
-    grad[0] = -(mu - hyper[0]) / hyper[1] ** 2
+@numba.njit(cache=True)
+def _log_prior(x, k, psd, hyper, grad):
+    """The priors (with the log transforms' Jacobians); writes their gradient into ``grad``."""
+    lp = -0.5 * ((x[0] - hyper[0]) / hyper[1]) ** 2 - math.log(hyper[1]) - 0.5 * _LOG_2PI
+    grad[0] = -(x[0] - hyper[0]) / hyper[1] ** 2
     v, d = _half_normal_log(x[1], hyper[2])
     lp += v
     grad[1] = d
     v, d = _half_normal_log(x[2], hyper[3])
     lp += v
     grad[2] = d
-    ssr = yty
     for i in range(k):
-        lp += -0.5 * (beta[i] / psd[i]) ** 2 - math.log(psd[i]) - 0.5 * _LOG_2PI
+        lp += -0.5 * (x[3 + i] / psd[i]) ** 2 - math.log(psd[i]) - 0.5 * _LOG_2PI
+        grad[3 + i] = -x[3 + i] / psd[i] ** 2
+    return lp
+
+
+@numba.njit(cache=True, fastmath=True)
+def logp_and_grad(x, buf, grad):
+    """The log density at ``x`` (unconstrained), writing its gradient into ``grad``.
+
+    Marginal likelihood (spec.marginal_loglik): -0.5 [N log 2pi + sum_j ((n_j - 1) log s2 + log D_j)
+    + (SSR - a2 sum_j R_j^2 / D_j) / s2], with D_j = s2 + n_j a2 and R_j player j's residual sum.
+    """
+    p, k, n, sy, sx, xtx, xty, psd, hyper = _unpack(buf)
+    rows, yty = buf[3], buf[4]
+    mu, a2, s2 = x[0], math.exp(2.0 * x[1]), math.exp(2.0 * x[2])
+    beta = x[3 : 3 + k]
+    lp = _log_prior(x, k, psd, hyper, grad)
+    xr = np.empty(k)  # X'r = x'y - mu sum_x - x'x beta, completed below
+    ssr = yty  # SSR = y'y - 2 b'x'y + b'x'x b, then its mu terms after the loop
+    for i in range(k):
         xtxb = 0.0
         for m in range(k):
             xtxb += xtx[i, m] * beta[m]
         ssr += beta[i] * (xtxb - 2.0 * xty[i])
-        grad[3 + i] = -beta[i] / psd[i] ** 2 + (xty[i] - xtxb) * inv_s2
-    d_sa = 0.0
+        xr[i] = xty[i] - xtxb
+    log_det, corr, g_mu, g_u, g_v, sum_r = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    w_r = np.zeros(k)  # sum_j w_j R_j sum_x_j
     for j in range(p):
         sxb = 0.0
         for i in range(k):
             sxb += sx[j, i] * beta[i]
-        s = c[j] * sa + (1.0 - c[j])
-        z = (raw[j] - c[j] * mu) / s
-        lp += -0.5 * z * z - math.log(s) - 0.5 * _LOG_2PI
-        a = c[j] * raw[j] + (1.0 - c[j]) * (mu + sa * raw[j])
-        ssr += a * (n[j] * a + 2.0 * (sxb - sy[j]))
-        g = (sy[j] - n[j] * a - sxb) * inv_s2  # d loglik / d alpha_j
-        grad[3 + k + j] = -z / s + g * (c[j] + (1.0 - c[j]) * sa)
-        grad[0] += c[j] * z / s + g * (1.0 - c[j])
-        d_sa += c[j] * (z * z - 1.0) / s + g * (1.0 - c[j]) * raw[j]
+        r = sy[j] - n[j] * mu - sxb
+        d = s2 + n[j] * a2
+        w = a2 / (s2 * d)
+        log_det += math.log(d)
+        corr += w * r * r
+        sum_r += r
+        g_mu += r / d
+        g_u += -s2 / d - r * r * (w + a2 / (d * d))
+        g_v += a2 * (r * r / (d * d) - n[j] / d)
         for i in range(k):
-            grad[3 + i] -= a * sx[j, i] * inv_s2
-    grad[1] += sa * d_sa
-    lp += -0.5 * rows * _LOG_2PI - rows * x[2] - 0.5 * ssr * inv_s2
-    grad[2] += -rows + ssr * inv_s2
+            w_r[i] += w * r * sx[j, i]
+            xr[i] -= mu * sx[j, i]
+    # SSR's mu terms, -2 mu (sum y - sum x b) + N mu^2, with sum y - sum x b = sum_r + N mu:
+    ssr += -2.0 * mu * sum_r - rows * mu * mu
+    log_det += (rows - p) * 2.0 * x[2]
+    lp += -0.5 * (rows * _LOG_2PI + log_det + ssr / s2 - corr)
+    grad[0] += g_mu
+    grad[1] += g_v
+    grad[2] += -(rows - p) + ssr / s2 + g_u
+    for i in range(k):
+        grad[3 + i] += xr[i] / s2 - w_r[i]
     return lp
 
 
 @numba.njit(cache=True)
 def expand(x, buf, out):
-    """The trace's values: mu_alpha, sigma_alpha, sigma, beta (k), alpha (players)."""
-    p = int(buf[1])
+    """The trace's sampled values: mu_alpha, sigma_alpha, sigma, beta (k)."""
     k = int(buf[2])
-    c = buf[HEADER + 2 * p : HEADER + 3 * p]
-    mu, sa = x[0], math.exp(x[1])
-    out[0] = mu
-    out[1] = sa
+    out[0] = x[0]
+    out[1] = math.exp(x[1])
     out[2] = math.exp(x[2])
     out[3 : 3 + k] = x[3 : 3 + k]
-    for j in range(p):
-        raw = x[3 + k + j]
-        out[3 + k + j] = c[j] * raw + (1.0 - c[j]) * (mu + sa * raw)
 
 
 _LOGP_SIG = numba.types.int64(

@@ -15,17 +15,17 @@ import numpy as np
 
 from clutch_pipeline.model.data import ModelInput, Scaling
 from clutch_pipeline.model.fit import MODEL_VERSION, FitConfig, FitResult, fit_model
-from clutch_pipeline.model.spec import CENTERED_MIN_GAMES
+
+INTERCEPTS = "marginalized"
 
 
 def _parameterization(result: FitResult) -> dict:
-    centered = result.sampled.centered
     games = result.sampled.stats.n_games
     return {
-        "rule": f"if the median player has at least {result.config.centered_min_games} games, players with "
-        "that many are centered and the others not; otherwise every player is non-centered",
-        "centered_players": int(centered.sum()),
-        "non_centered_players": int(len(centered) - centered.sum()),
+        "intercepts": INTERCEPTS,
+        "rule": "player intercepts integrated out of the sampled density (no funnel, so no centered or "
+        "non-centered choice), then drawn exactly from their Gaussian conditional per posterior draw",
+        "players_with_one_game": int((games == 1).sum()),
         "median_games_per_player": float(np.median(games)),
     }
 
@@ -84,7 +84,7 @@ def to_inference_data_for_storage(result: FitResult):
             "checks": json.dumps(result.checks.to_dict()),
             "divergences": int(result.sampled.draws.divergences),
             "sampler": result.sampled.draws.sampler,
-            "centered_min_games": int(result.config.centered_min_games),
+            "intercepts": INTERCEPTS,
         }
     )
     return idata
@@ -101,7 +101,6 @@ def posterior_from_storage(idata) -> tuple[dict[str, np.ndarray], tuple[str, ...
 
 
 __all__ = [
-    "CENTERED_MIN_GAMES",
     "fit_csv",
     "posterior_from_storage",
     "report",

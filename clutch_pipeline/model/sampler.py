@@ -1,6 +1,7 @@
 """Run the sampler: nutpie on the cached C callbacks of ``compiled`` by default, PyMC's NUTS on
 ``spec.build_model`` where nutpie is unavailable. Both return a ``Draws``: plain arrays by parameter,
-(chains, draws, ...), with the divergence count.
+(chains, draws, ...), with the divergence count. Both sample the intercepts' marginal
+(``spec.SAMPLED``); ``fit`` adds the intercepts' exact conditional draws.
 
 Compiled-model cache: the callbacks are compiled once per machine (numba's disk cache) and loaded
 once per process; a refit only packs a new data buffer (``nutpie_model``), whatever its size.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PARAMETERS = ("mu_alpha", "sigma_alpha", "sigma", "beta", "alpha")
+from clutch_pipeline.model.spec import SAMPLED
 
 
 @dataclass(frozen=True)
@@ -35,39 +36,36 @@ def nutpie_available() -> bool:
     return importlib.util.find_spec("nutpie") is not None and importlib.util.find_spec("numba") is not None
 
 
-def _initial_point(buffer: np.ndarray, players: int, k: int):
+def _initial_point(buffer: np.ndarray, k: int):
     """PyMC's start (each prior's support point) with its U(-1, 1) jitter on the unconstrained scale."""
-    centered = buffer[5 + 2 * players : 5 + 3 * players]
     mu_mean = buffer[-4]
 
     def initial(seed) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        jitter = rng.uniform(-1, 1, 3 + k + players)
-        start = np.concatenate([[mu_mean, np.log(1.0), np.log(1.0)], np.zeros(k), centered * mu_mean])
-        return start + jitter
+        start = np.concatenate([[mu_mean, np.log(1.0), np.log(1.0)], np.zeros(k)])
+        return start + rng.uniform(-1, 1, 3 + k)
 
     return initial
 
 
-def nutpie_model(buffer: np.ndarray, players: int, k: int):
+def nutpie_model(buffer: np.ndarray, k: int):
     """nutpie's compiled-model object around the cached callbacks and this data buffer."""
     from nutpie.compile_pymc import CompiledPyMCModel
 
     from clutch_pipeline.model import compiled
 
-    names = list(PARAMETERS)
-    shapes = [(), (), (), (k,), (players,)]
-    sizes = [1, 1, 1, k, players]
-    edges = np.cumsum([0, *sizes])
+    names = list(SAMPLED)
+    shapes = [(), (), (), (k,)]
+    edges = np.cumsum([0, 1, 1, 1, k])
     slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
     return CompiledPyMCModel(
-        dims={"beta": ("covariate",), "alpha": ("player",)},
-        _coords={"covariate": np.arange(k), "player": np.arange(players)},
-        _n_dim=3 + k + players,
+        dims={"beta": ("covariate",)},
+        _coords={"covariate": np.arange(k)},
+        _n_dim=3 + k,
         _shapes=dict(zip(names, shapes, strict=True)),
         compiled_logp_func=compiled.logp_callback,
         compiled_expand_func=compiled.expand_callback,
-        initial_point_func=_initial_point(buffer, players, k),
+        initial_point_func=_initial_point(buffer, k),
         shared_data={},
         user_data=buffer,
         n_expanded=int(edges[-1]),
@@ -77,17 +75,17 @@ def nutpie_model(buffer: np.ndarray, players: int, k: int):
     )
 
 
-def sample_nutpie(buffer: np.ndarray, players: int, k: int, draws: int, tune: int, chains: int, seed: int):
+def sample_nutpie(buffer: np.ndarray, k: int, draws: int, tune: int, chains: int, seed: int) -> Draws:
     import nutpie
 
     started = time.perf_counter()
-    model = nutpie_model(buffer, players, k)
+    model = nutpie_model(buffer, k)
     loaded = time.perf_counter()
     trace = nutpie.sample(
         model, draws=draws, tune=tune, chains=chains, seed=seed, progress_bar=False, save_warmup=False
     )
     done = time.perf_counter()
-    values = {name: trace.posterior[name].to_numpy() for name in PARAMETERS}
+    values = {name: trace.posterior[name].to_numpy() for name in SAMPLED}
     divergences = int(trace.sample_stats["diverging"].sum())
     return Draws(values, divergences, "nutpie", loaded - started, done - loaded)
 
@@ -109,9 +107,9 @@ def sample_pymc(values: dict[str, np.ndarray], draws: int, tune: int, chains: in
             random_seed=seed,
             progressbar=False,
             compute_convergence_checks=False,
-            var_names=list(PARAMETERS),
+            var_names=list(SAMPLED),
         )
     done = time.perf_counter()
-    out = {name: trace.posterior[name].to_numpy() for name in PARAMETERS}
+    out = {name: trace.posterior[name].to_numpy() for name in SAMPLED}
     divergences = int(trace.sample_stats["diverging"].sum())
     return Draws(out, divergences, "pymc", loaded - started, done - loaded)

@@ -1,19 +1,18 @@
-"""The PyMC model: the seed's hierarchical model, on standardized covariates, written through
-per-player sufficient statistics.
+"""The PyMC model: the seed's hierarchical model on standardized covariates, with the player intercepts
+integrated out of the sampled density and drawn afterwards from their exact conditional.
 
-Given its parameters, the Gaussian log-likelihood of all rows only needs, per player, the games n_j,
-the sum of scores and the sum of covariates, and overall X'X, X'y and y'y. A gradient then costs
-O(players x covariates), not O(rows): 36,000 rows cost what 11,250 do.
+Why marginalized: given its scales the model is linear-Gaussian. Integrating out player j's intercept
+alpha_j ~ Normal(mu, sigma_alpha) leaves y_j ~ Normal(mu + X_j beta, sigma^2 I + sigma_alpha^2 11'),
+whose log density needs only, per player, the games n_j and the sum of residuals R_j, plus the sum of
+squared residuals over all rows: O(1) per player from sufficient statistics. The sampler then explores
+(mu_alpha, sigma_alpha, sigma, beta) only: no funnel between sigma_alpha and the intercepts, so no
+centered/non-centered choice to make (docs/model.md keeps the measurements that used to decide it).
+Each intercept is then drawn from alpha_j | mu, sigma_alpha, sigma, beta, y, a Gaussian in closed form
+(``draw_intercepts``), once per posterior draw: exact, so the joint draws are draws of the full model.
 
-Each player's intercept is centered (alpha_j ~ Normal(mu, sigma_alpha)) or non-centered
-(alpha_j = mu + sigma_alpha * z_j, z_j ~ Normal(0, 1)) by a mask held as data. The rule
-(``centered_mask``): in a data set whose median player has at least ``CENTERED_MIN_GAMES`` games, a
-player with that many is centered (their own data pins their intercept down: no funnel), the others
-not; in a sparser data set every player is non-centered. Measurements in docs/model.md.
-
-Everything that changes between data sets (statistics, mask, prior scales) is a ``pm.Data`` container.
-The sampler does not run this PyMC model through PyTensor by default: ``compiled`` holds the same
-density as cached numba callbacks (tested equal to this model's, value and gradient); this model is the
+Everything that changes between data sets (statistics, prior scales) is a ``pm.Data`` container. The
+sampler does not run this PyMC model through PyTensor by default: ``compiled`` holds the same density
+as cached numba callbacks (tested equal to this model's, value and gradient); this model is the
 definition, the reference, and PyMC's fallback.
 """
 
@@ -23,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CENTERED_MIN_GAMES = 4
 LEAGUE_MEAN_PRIOR = (50.0, 10.0)  # the seed's mu_alpha ~ Normal(50, 10)
 SIGMA_ALPHA_PRIOR = 10.0  # the seed's sigma_alpha ~ HalfNormal(10)
 SIGMA_PRIOR = 10.0  # the seed's sigma ~ HalfNormal(10)
+SAMPLED = ("mu_alpha", "sigma_alpha", "sigma", "beta")  # what the sampler explores; alpha is drawn
 
 
 @dataclass(frozen=True)
@@ -54,35 +53,31 @@ def statistics_of(y: np.ndarray, x: np.ndarray, player: np.ndarray, players: int
     return Statistics(n_games, sum_y, sum_x, x.T @ x, x.T @ y, float(y @ y), len(y))
 
 
-def centered_mask(n_games: np.ndarray, min_games: int = CENTERED_MIN_GAMES) -> np.ndarray:
-    """1.0 for players fitted centered, 0.0 for non-centered.
+def marginal_loglik(pt, stats: dict, mu, sigma_alpha, beta, sigma):
+    """log p(y | mu, sigma_alpha, beta, sigma) with every intercept integrated out.
 
-    Per data set first: when the median player has fewer than ``min_games`` games, sigma_alpha is
-    weakly identified and every player is non-centered (centering even the few players with enough
-    games gave divergences on the main job's shape). Otherwise per player: centered with at least
-    ``min_games`` games.
+    Per player, with residuals r = y - mu - X beta, R_j = sum of r and D_j = sigma^2 + n_j sigma_alpha^2:
+    log det V_j = (n_j - 1) log sigma^2 + log D_j and
+    r'V_j^-1 r = (r'r - sigma_alpha^2 R_j^2 / D_j) / sigma^2.
     """
-    if len(n_games) == 0 or np.median(n_games) < min_games:
-        return np.zeros(len(n_games))
-    return (n_games >= min_games).astype(float)
-
-
-def gaussian_loglik(pt, stats: dict, alpha, beta, sigma):
-    """Sum over rows of log Normal(y | alpha_j + x b, sigma), from the sufficient statistics."""
-    fitted_x = pt.dot(stats["sum_x"], beta)
+    s2, a2 = sigma**2, sigma_alpha**2
+    n = stats["n_games"]
+    resid_sum = stats["sum_y"] - n * mu - pt.dot(stats["sum_x"], beta)
     ssr = (
         stats["yty"]
-        - 2.0 * pt.dot(alpha, stats["sum_y"])
+        - 2.0 * mu * pt.sum(stats["sum_y"])
         - 2.0 * pt.dot(beta, stats["xty"])
-        + pt.dot(stats["n_games"], alpha**2)
+        + stats["rows"] * mu**2
+        + 2.0 * mu * pt.dot(beta, pt.sum(stats["sum_x"], axis=0))
         + pt.dot(beta, pt.dot(stats["xtx"], beta))
-        + 2.0 * pt.dot(alpha, fitted_x)
     )
-    rows = stats["rows"]
-    return -0.5 * rows * np.log(2 * np.pi) - rows * pt.log(sigma) - ssr / (2.0 * sigma**2)
+    d = s2 + n * a2
+    log_det = pt.sum((n - 1.0) * pt.log(s2) + pt.log(d))
+    quad = (ssr - a2 * pt.sum(resid_sum**2 / d)) / s2
+    return -0.5 * (stats["rows"] * np.log(2 * np.pi) + log_det + quad)
 
 
-def data_values(stats: Statistics, mask: np.ndarray, beta_prior_sd: np.ndarray) -> dict[str, np.ndarray]:
+def data_values(stats: Statistics, beta_prior_sd: np.ndarray) -> dict[str, np.ndarray]:
     """The values of every ``pm.Data`` container, by name (what ``with_data`` is given on a refit)."""
     return {
         "n_games": stats.n_games,
@@ -92,13 +87,13 @@ def data_values(stats: Statistics, mask: np.ndarray, beta_prior_sd: np.ndarray) 
         "xty": stats.xty,
         "yty": np.array(stats.yty),
         "rows": np.array(float(stats.rows)),
-        "centered": mask,
         "beta_prior_sd": beta_prior_sd,
     }
 
 
 def build_model(values: dict[str, np.ndarray]):
-    """The PyMC model over the containers in ``values`` (see ``data_values``)."""
+    """The PyMC model over the containers in ``values`` (see ``data_values``): the intercepts'
+    marginal, sampled over ``SAMPLED``."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -106,15 +101,27 @@ def build_model(values: dict[str, np.ndarray]):
         data = {name: pm.Data(name, value) for name, value in values.items()}
         mu_alpha = pm.Normal("mu_alpha", *LEAGUE_MEAN_PRIOR)
         sigma_alpha = pm.HalfNormal("sigma_alpha", SIGMA_ALPHA_PRIOR)
-        centered = data["centered"]
-        raw = pm.Normal(
-            "alpha_raw",
-            mu=centered * mu_alpha,
-            sigma=centered * sigma_alpha + (1.0 - centered),
-            shape=values["n_games"].shape,
-        )
-        alpha = pm.Deterministic("alpha", centered * raw + (1.0 - centered) * (mu_alpha + sigma_alpha * raw))
         beta = pm.Normal("beta", 0.0, data["beta_prior_sd"], shape=values["xty"].shape)
         sigma = pm.HalfNormal("sigma", SIGMA_PRIOR)
-        pm.Potential("loglik", gaussian_loglik(pt, data, alpha, beta, sigma))
+        pm.Potential("loglik", marginal_loglik(pt, data, mu_alpha, sigma_alpha, beta, sigma))
     return model
+
+
+def intercept_conditional(stats: Statistics, sampled: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of alpha_j | mu, sigma_alpha, sigma, beta, y for every draw: (..., players) each.
+
+    The conjugate update of Normal(mu, sigma_alpha^2) by n_j games with residual sum R_j:
+    mean mu + sigma_alpha^2 R_j / D_j, variance sigma_alpha^2 sigma^2 / D_j (stable as sigma_alpha -> 0).
+    """
+    mu = sampled["mu_alpha"][..., None]
+    a2 = sampled["sigma_alpha"][..., None] ** 2
+    s2 = sampled["sigma"][..., None] ** 2
+    resid_sum = stats.sum_y - stats.n_games * mu - sampled["beta"] @ stats.sum_x.T
+    d = s2 + stats.n_games * a2
+    return mu + a2 * resid_sum / d, np.sqrt(a2 * s2 / d)
+
+
+def draw_intercepts(stats: Statistics, sampled: dict[str, np.ndarray], seed: int) -> np.ndarray:
+    """One exact draw of every intercept per posterior draw of the sampled parameters."""
+    mean, sd = intercept_conditional(stats, sampled)
+    return mean + sd * np.random.default_rng(seed).standard_normal(mean.shape)
