@@ -19,7 +19,7 @@ CREATE TABLE model_runs (
     rows_with_wearables    INTEGER NOT NULL CHECK (rows_with_wearables >= 0),
     dropped_covariates     TEXT[] NOT NULL DEFAULT '{}',
     -- How it was fitted
-    parameterization       VARCHAR(20),                 -- 'centered' or 'non_centered'
+    parameterization       VARCHAR(20),                 -- how the player intercepts were sampled: 'marginalized'
     sampler                VARCHAR(20),                 -- 'nutpie' or 'pymc'
     chains                 INTEGER,
     draws                  INTEGER,

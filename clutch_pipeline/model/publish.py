@@ -81,11 +81,8 @@ def _fit_figures(result: FitResult, figures: dict) -> dict:
 
 
 def _parameterization_name(figures: dict) -> str:
-    counts = figures.get("parameterization", {})
-    centered, other = counts.get("centered_players", 0), counts.get("non_centered_players", 0)
-    if centered and other:
-        return "mixed"
-    return "centered" if centered else "non_centered"
+    """How the player intercepts were handled ('marginalized': integrated out, drawn exactly)."""
+    return str(figures.get("parameterization", {}).get("intercepts", "unknown"))
 
 
 def _publish(result: FitResult, trace_store: TraceStore, version: str) -> dict:
