@@ -53,7 +53,12 @@ def test_a_constant_covariate_and_an_empty_one_are_dropped_and_named():
 
     dropped = design_of(data).scaling.dropped
 
-    assert dropped == {"is_playoff": "constant (0)", "hrv_baseline_deviation": "no values"}
+    # Every row knows its days since the last game, so that value's missing indicator is constant too.
+    assert dropped == {
+        "is_playoff": "constant (0)",
+        "hrv_baseline_deviation": "no values",
+        "no_earlier_game": "constant (0)",
+    }
     assert "is_playoff" not in design_of(data).scaling.names
 
 
@@ -80,3 +85,16 @@ def test_the_csv_contract_reads_empty_wearables_cells_as_missing(tmp_path):
     without = ~data.frame["has_wearables_data"]
     assert without.any()
     assert data.frame.loc[without, list(WEARABLES)].isna().all().all()
+
+
+def test_a_first_game_without_days_since_the_last_one_gets_an_indicator_not_a_value():
+    frame = _frame()
+    frame.loc[:1, "days_since_last_game"] = None
+    design = design_of(ModelInput.from_frame(frame))
+    names = list(design.scaling.names)
+    assert "no_earlier_game" in names
+    rest = names.index("days_since_last_game")
+    # The unknown rows sit at the covariate's mean (0 standardized); the indicator is on for them only.
+    assert design.x[:2, rest].tolist() == [0.0, 0.0]
+    indicator = design.x[:, names.index("no_earlier_game")]
+    assert set(indicator[:2]) == {indicator.max()} and (indicator[2:] < indicator.max()).all()

@@ -90,7 +90,7 @@ def test_the_main_job_shape_is_fitted_with_marginalized_intercepts_without_its_c
     report = main_job_fit.to_dict()
 
     assert report["parameterization"]["intercepts"] == "marginalized"
-    assert report["dropped_covariates"] == {"is_playoff": "constant (0)"}
+    assert report["dropped_covariates"] == {"is_playoff": "constant (0)", "no_earlier_game": "constant (0)"}
     assert main_job_fit.values["alpha"].shape == (4, 2000, 155)
 
 
