@@ -23,7 +23,10 @@ from clutch_pipeline.alignment.store import games as game_store
 from clutch_pipeline.alignment.store.context import align_games, games_to_align
 from clutch_pipeline.alignment.store.scores import score_games, update_percentiles
 
-BATCH_GAMES = 100
+# Each batch reads the WHOOP records around its games once; their windows overlap, so bigger batches
+# read less (a season's align: 16.3 s in batches of 100, 9.6 s of 400, 8.9 s in one). 400 games is
+# about a third of a season: a killed run loses at most that much work.
+BATCH_GAMES = 400
 
 
 @dataclass

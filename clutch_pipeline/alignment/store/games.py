@@ -45,17 +45,20 @@ def consume_alignment_queue(conn: psycopg.Connection, season: str, started_at: d
     """Delete the 'alignment' queue rows a season's run has taken into account, queued before the run
     started: days within a day of the season's games, and days within a day of no game at all (they
     feed no pregame context). Later rows stay for the next run."""
+    # The season's span first, as parameters: joined into the DELETE, a planner with stale statistics
+    # (right after a season load) recomputed it once per queued row (12-19 s for a season's 110,000).
+    first, last = conn.execute(
+        "SELECT min(game_date) - 1, max(game_date) + 1 FROM games WHERE season = %s", (season,)
+    ).fetchone()
     return conn.execute(
         """
         DELETE FROM wearables_changed_days q
-        USING (SELECT min(game_date) - 1 AS first, max(game_date) + 1 AS last
-               FROM games WHERE season = %(season)s) s
         WHERE q.consumer = 'alignment' AND q.changed_at <= %(started)s
-          AND (q.local_date BETWEEN s.first AND s.last
+          AND (q.local_date BETWEEN %(first)s AND %(last)s
                OR NOT EXISTS (SELECT 1 FROM games g
                               WHERE g.game_date BETWEEN q.local_date - 1 AND q.local_date + 1))
         """,
-        {"season": season, "started": started_at},
+        {"first": first, "last": last, "started": started_at},
     ).rowcount
 
 
