@@ -132,6 +132,7 @@ PURE = (
     "model.fit",
     "model.report",
     "model.plots",
+    "alerts.conditions",
 )
 
 

@@ -1,1 +1,1 @@
-"""Telling people about failed runs."""
+"""Telling people about failed runs and athletes' data that stopped flowing (docs/alerts.md)."""
