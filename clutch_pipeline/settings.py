@@ -45,8 +45,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CLUTCH_ALERT_WEBHOOK_URL",
         None,
-        "When set, the run-failure sensor POSTs a short JSON message about every failed run here.",
+        "When set, the run-failure sensor POSTs a short JSON message about every failed run here, and the "
+        "`wearables_alerts` sensor one message per open problem (docs/alerts.md).",
         secret=True,
+    ),
+    Setting(
+        "CLUTCH_ALERT_DEVICE_PROBLEM_MINUTES",
+        "120",
+        "How long a WHOOP device may need re-authorization or stay in sync error before it is alerted.",
+    ),
+    Setting(
+        "CLUTCH_ALERT_DEVICE_SILENT_MINUTES",
+        "180",
+        "How long a consented WHOOP device may go without a successful sync before it is alerted: three "
+        "hourly syncs by default; with the webhook planner (a cycle refresh every 12 h) set about 900.",
     ),
     Setting(
         "CLUTCH_POOL_WHOOP_API",
@@ -182,6 +194,8 @@ class Settings:
     database_url: str | None
     dagster_database_url: str | None
     alert_webhook_url: str | None
+    alert_device_problem_minutes: int
+    alert_device_silent_minutes: int
     pool_limits: Mapping[str, int]
     dagster_event_batch_size: int
     nba_stats_base_url: str
@@ -264,6 +278,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=_value(env, "CLUTCH_DATABASE_URL"),
         dagster_database_url=_value(env, "CLUTCH_DAGSTER_DATABASE_URL"),
         alert_webhook_url=_value(env, "CLUTCH_ALERT_WEBHOOK_URL"),
+        alert_device_problem_minutes=_positive_int(env, "CLUTCH_ALERT_DEVICE_PROBLEM_MINUTES"),
+        alert_device_silent_minutes=_positive_int(env, "CLUTCH_ALERT_DEVICE_SILENT_MINUTES"),
         pool_limits=pool_limits,
         dagster_event_batch_size=_whole_number(env, "DAGSTER_EVENT_BATCH_SIZE", minimum=0),
         nba_stats_base_url=_value(env, "NBA_STATS_BASE_URL").rstrip("/"),
