@@ -20,6 +20,9 @@ Stages and their asset groups:
 
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
+- ``wearables_alerts`` (sensor, RUNNING): every five minutes, one message per open problem (a device
+  needing re-authorization, in error or silent; stale summaries or live games; a KPI below target; the
+  WHOOP budget on course to run out) until it changes or clears (docs/alerts.md).
 - ``fail_dead_cli_runs`` (sensor, RUNNING): every minute, fails the runs the CLI launched on this host
   whose process is gone, and frees their pool slots.
 - ``whoop_hourly_sync`` (schedule, STOPPED: it calls api.prod.whoop.com): one incremental run an hour
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from clutch_pipeline.alerts.sensors import alert_on_run_failure
+from clutch_pipeline.alerts.sensors import ALERT_SENSORS
 from clutch_pipeline.alignment.assets import clutch_alignment, ml_features, wearables_daily_summary
 from clutch_pipeline.alignment.checks import ALIGNMENT_CHECKS
 from clutch_pipeline.alignment.sensors import ALIGNMENT_SENSORS
@@ -103,7 +106,7 @@ defs = dg.Definitions(
     jobs=[*JOBS, apply_wearables_retention],
     schedules=[whoop_hourly_sync, wearables_retention_daily],
     sensors=[
-        alert_on_run_failure,
+        *ALERT_SENSORS,
         fail_dead_cli_runs,
         nba_live_games,
         whoop_sync_planner,

@@ -45,6 +45,7 @@ SENSORS = {
     "whoop_sync_planner",
     "wearables_summary_refresh",
     "alignment_refresh",
+    "wearables_alerts",
 }
 JOBS = {
     "apply_schema",
