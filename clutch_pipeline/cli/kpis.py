@@ -41,7 +41,10 @@ def kpis(days: int) -> None:
 
     with connect(migrated_database_url()) as conn:
         figures = refresh_kpis(conn, days, now=datetime.now(UTC))
-    table = Table("day", "kpi", "value", "target", "ok", "n", "note")
+    table = Table()
+    for column in ("day", "kpi", "value", "target", "ok", "n"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("note")
     for f in figures:
         word = ">=" if f.direction == "at_least" else "<="
         ok = {True: "yes", False: "NO", None: "-"}[f.meets_target]

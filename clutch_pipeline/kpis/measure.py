@@ -141,7 +141,7 @@ def sync_latency(day: date, events: Iterable[SyncEvent]) -> list[KpiFigure]:
     detail = {
         "timed_webhook": sum(e.via == "webhook" for e in timed),
         "timed_record": sum(e.via == "record" for e in timed),
-        "webhook_planned_record_unchanged": sum(e.planned for e in untimed),
+        "webhook_planned_untimed": sum(e.planned for e in untimed),
         "webhook_waiting": sum(not e.planned for e in untimed),
     }
     if not minutes:

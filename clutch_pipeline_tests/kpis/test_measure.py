@@ -58,7 +58,7 @@ def test_sync_latency_times_webhook_and_polled_events_of_the_day_and_counts_the_
         SyncEvent("webhook", start, start + timedelta(minutes=2), True),
         SyncEvent("record", start, start + timedelta(minutes=3)),
         SyncEvent("record", start, start + timedelta(minutes=60)),
-        SyncEvent("webhook", start, None, True),  # planned, record unchanged
+        SyncEvent("webhook", start, None, True),  # planned: record unchanged, or fetched again later
         SyncEvent("webhook", start, None, False),  # still waiting
         SyncEvent("record", start - timedelta(days=1), start),  # the day before: not this day's
     ]
@@ -69,7 +69,7 @@ def test_sync_latency_times_webhook_and_polled_events_of_the_day_and_counts_the_
     assert median.detail == {
         "timed_webhook": 2,
         "timed_record": 2,
-        "webhook_planned_record_unchanged": 1,
+        "webhook_planned_untimed": 1,
         "webhook_waiting": 1,
     }
     assert median.meets_target and not p95.meets_target
