@@ -1,7 +1,8 @@
 """``clutch kpis``: the seed's success metrics of the last days, computed now and printed as a table.
 
 Computes through ``kpis.refresh`` (the same code as the ``kpi_daily`` asset, no Dagster run) and prints
-``kpi_daily``: one line per day and KPI, the figure against its target, and why a figure is missing.
+``kpi_daily``: one line per day and KPI (plain lines, not a table: the note can be long and a terminal
+wraps a line rather than squeezing a column), the figure against its target, and why a figure is missing.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from rich.table import Table
 
 from clutch_pipeline.cli.common import console, migrated_database_url
 
 
 def _value(value: float | None) -> str:
     return "not measured" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _figures(figures: dict) -> str:
+    return f"rmse {_value(figures.get('rmse'))}, poe sign {_value(figures.get('poe_sign_accuracy'))}"
 
 
 def _note(figure) -> str:
@@ -26,7 +30,9 @@ def _note(figure) -> str:
         missing = {k: v for k, v in detail.get("missing", {}).items() if v}
         return ", ".join(f"{k} {v}" for k, v in missing.items()) or "none missing"
     if "model_version" in detail:
-        return str(detail["model_version"])
+        previous = detail.get("previous")
+        before = "none" if previous is None else f"{previous['model_version']} ({_figures(previous)})"
+        return f"{detail['model_version']}; baseline {_figures(detail['baseline'])}; previous {before}"
     return ""
 
 
@@ -41,13 +47,13 @@ def kpis(days: int) -> None:
 
     with connect(migrated_database_url()) as conn:
         figures = refresh_kpis(conn, days, now=datetime.now(UTC))
-    table = Table()
-    for column in ("day", "kpi", "value", "target", "ok", "n"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note")
+    console.print(f"{'day':10s}  {'kpi':28s} {'value':>12s}  {'target':8s} {'met':3s}  {'n':>5s}  note")
     for f in figures:
         word = ">=" if f.direction == "at_least" else "<="
-        ok = {True: "yes", False: "NO", None: "-"}[f.meets_target]
+        met = {True: "yes", False: "NO", None: "-"}[f.meets_target]
         n = "" if f.sample_size is None else str(f.sample_size)
-        table.add_row(str(f.day), f.kpi, _value(f.value), f"{word} {f.target:g}", ok, n, _note(f))
-    console.print(table)
+        target = f"{word} {f.target:g}"
+        console.print(
+            f"{f.day!s:10s}  {f.kpi:28s} {_value(f.value):>12s}  {target:8s} {met:3s}  {n:>5s}  {_note(f)}",
+            markup=False,
+        )

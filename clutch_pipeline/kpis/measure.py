@@ -131,13 +131,17 @@ def _percentile(minutes: Sequence[float], q: float) -> float:
     return round(float(np.percentile(np.asarray(minutes, dtype=float), q)), 3)
 
 
+def _timed(event: SyncEvent) -> bool:
+    return event.fetched_at is not None and event.fetched_at >= event.event_at
+
+
 def sync_latency(day: date, events: Iterable[SyncEvent]) -> list[KpiFigure]:
     """Median and p95 minutes from WHOOP's event to our fetched record, over the events of ``day`` (by
     event time). Events without a fetch after them are counted in the detail, not timed."""
     events = [e for e in events if e.event_at.astimezone(UTC).date() == day]
-    timed = [e for e in events if e.fetched_at is not None and e.fetched_at >= e.event_at]
+    timed = [e for e in events if _timed(e)]
     minutes = [(e.fetched_at - e.event_at).total_seconds() / 60 for e in timed]
-    untimed = [e for e in events if e not in timed]
+    untimed = [e for e in events if not _timed(e)]
     detail = {
         "timed_webhook": sum(e.via == "webhook" for e in timed),
         "timed_record": sum(e.via == "record" for e in timed),

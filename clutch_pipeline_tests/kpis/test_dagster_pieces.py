@@ -76,8 +76,10 @@ def test_a_kpi_not_measured_passes_its_check_saying_so(conn, postgres):
 
 def test_clutch_kpis_computes_and_prints_the_last_days(database_url, conn, monkeypatch):
     monkeypatch.setenv("CLUTCH_DATABASE_URL", database_url)
+    rows.model_run(conn, "v1", published_at=at("2024-02-01 12:00"), figures=rows.holdout(7.5, 0.72))
     result = CliRunner().invoke(kpis, ["--days", "2"])
     assert result.exit_code == 0, result.output
     assert result.output.count("page_load_seconds") == 2
-    assert "not measured" in result.output
+    assert "no player page yet" in result.output and "not measured" in result.output
+    assert "v1; baseline rmse 10, poe sign 0.55; previous none" in result.output
     assert conn.execute("SELECT count(DISTINCT day) FROM kpi_daily").fetchone()[0] == 2
