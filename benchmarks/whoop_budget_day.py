@@ -342,12 +342,16 @@ def kpi_lines(kpis: dict[str, KpiFigure]) -> list[str]:
     """The day's sync latency and uptime as the report prints them ("not measured" and why when None)."""
     median, p95 = kpis["sync_latency_median_minutes"], kpis["sync_latency_p95_minutes"]
     uptime = kpis["wearables_uptime"]
-    counts = ", ".join(f"{k} {v}" for k, v in median.detail.items() if k != "reason")
+    counts = ", ".join(
+        f"{k} {v}" for k, v in median.detail.items() if k not in ("reason", "p95_minutes_by_type")
+    )
+    slow = ", ".join(f"{k} {v:.1f}" for k, v in median.detail["p95_minutes_by_type"].items())
     if median.value is None:
         latency = f"not measured ({median.detail.get('reason')}; {counts})"
     else:
         latency = (
-            f"median {median.value:.1f} min, p95 {p95.value:.1f} min over {median.sample_size} ({counts})"
+            f"median {median.value:.1f} min, p95 {p95.value:.1f} min over {median.sample_size} ({counts};"
+            f" p95 by record type: {slow})"
         )
     if uptime.value is None:
         share = f"not measured ({uptime.detail.get('reason')})"

@@ -125,6 +125,7 @@ class SyncEvent:
     event_at: datetime
     fetched_at: datetime | None
     planned: bool = False
+    record_type: str = ""  # 'sleep', 'recovery', 'workout', 'cycle'
 
 
 def _percentile(minutes: Sequence[float], q: float) -> float:
@@ -133,6 +134,14 @@ def _percentile(minutes: Sequence[float], q: float) -> float:
 
 def _timed(event: SyncEvent) -> bool:
     return event.fetched_at is not None and event.fetched_at >= event.event_at
+
+
+def _p95_by_type(timed: list[SyncEvent]) -> dict[str, float]:
+    """Which kind of record is slow: the p95 of each record type's timed events."""
+    by_type: dict[str, list[float]] = {}
+    for e in timed:
+        by_type.setdefault(e.record_type, []).append((e.fetched_at - e.event_at).total_seconds() / 60)
+    return {kind: _percentile(minutes, 95) for kind, minutes in sorted(by_type.items())}
 
 
 def sync_latency(day: date, events: Iterable[SyncEvent]) -> list[KpiFigure]:
@@ -147,6 +156,7 @@ def sync_latency(day: date, events: Iterable[SyncEvent]) -> list[KpiFigure]:
         "timed_record": sum(e.via == "record" for e in timed),
         "webhook_planned_untimed": sum(e.planned for e in untimed),
         "webhook_waiting": sum(not e.planned for e in untimed),
+        "p95_minutes_by_type": _p95_by_type(timed),
     }
     if not minutes:
         detail = {**detail, "reason": "no event timed that day"}

@@ -65,7 +65,7 @@ def webhook_events(conn: psycopg.Connection, first: date, last: date) -> list[Sy
     that fetch (then the fetch we see answered the later event, and this one's fetch was overwritten)."""
     rows = conn.execute(
         """
-        SELECT e.received_at, e.planned_at IS NOT NULL,
+        SELECT e.received_at, e.planned_at IS NOT NULL, split_part(e.event_type, '.', 1),
                CASE WHEN r.fetched_at >= e.received_at AND NOT EXISTS (
                    SELECT 1 FROM whoop_webhook_events l
                    WHERE l.whoop_user_id = e.whoop_user_id AND l.event_type = e.event_type
@@ -84,7 +84,7 @@ def webhook_events(conn: psycopg.Connection, first: date, last: date) -> list[Sy
         """,
         {"start": day_start(first), "end": day_start(last + timedelta(days=1))},
     ).fetchall()
-    return [SyncEvent("webhook", received, fetched, planned) for received, planned, fetched in rows]
+    return [SyncEvent("webhook", at, fetched, planned, kind) for at, planned, kind, fetched in rows]
 
 
 def polled_records(conn: psycopg.Connection, first: date, last: date) -> list[SyncEvent]:
@@ -93,7 +93,7 @@ def polled_records(conn: psycopg.Connection, first: date, last: date) -> list[Sy
     history a first sync backfilled, not sync latency, and are left out."""
     rows = conn.execute(
         """
-        SELECT r.source_updated_at, r.fetched_at
+        SELECT r.source_updated_at, r.fetched_at, r.record_type
         FROM wearables_raw_records r
         JOIN wearables_devices dv ON dv.device_id = r.device_id AND dv.consent_granted
         WHERE r.source_updated_at >= %(start)s AND r.source_updated_at < %(end)s
@@ -105,7 +105,7 @@ def polled_records(conn: psycopg.Connection, first: date, last: date) -> list[Sy
         """,
         {"start": day_start(first), "end": day_start(last + timedelta(days=1))},
     ).fetchall()
-    return [SyncEvent("record", updated, fetched) for updated, fetched in rows]
+    return [SyncEvent("record", updated, fetched, False, kind) for updated, fetched, kind in rows]
 
 
 def published_models(conn: psycopg.Connection) -> list[PublishedModel]:

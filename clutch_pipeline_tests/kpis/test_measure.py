@@ -71,6 +71,7 @@ def test_sync_latency_times_webhook_and_polled_events_of_the_day_and_counts_the_
         "timed_record": 2,
         "webhook_planned_untimed": 1,
         "webhook_waiting": 1,
+        "p95_minutes_by_type": {"": 51.45},
     }
     assert median.meets_target and not p95.meets_target
 

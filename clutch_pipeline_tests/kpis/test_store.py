@@ -76,6 +76,7 @@ def test_sync_latency_matches_webhooks_to_their_records_and_times_the_rest_from_
         "timed_record": 1,
         "webhook_planned_untimed": 1,
         "webhook_waiting": 1,
+        "p95_minutes_by_type": {"cycle": 30.0, "recovery": 4.0, "sleep": 2.0, "workout": 2.0},
     }
 
 
