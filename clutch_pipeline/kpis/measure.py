@@ -119,7 +119,8 @@ def uptime(day: date, athletes: Iterable[AthleteDay], *, day_over: bool = True) 
 class SyncEvent:
     """A change at WHOOP and when our copy of the record was fetched after it (None: not yet, or the
     fetch found the record unchanged). ``via``: 'webhook' (event_at = the webhook's arrival) or
-    'record' (no webhook: event_at = the record's updated_at at WHOOP)."""
+    'record' (no webhook: event_at = the record's updated_at at WHOOP; fetched_at None while the record
+    is PENDING_SCORE, whose updated_at is its creation however its payload changes)."""
 
     via: str
     event_at: datetime
@@ -154,8 +155,9 @@ def sync_latency(day: date, events: Iterable[SyncEvent]) -> list[KpiFigure]:
     detail = {
         "timed_webhook": sum(e.via == "webhook" for e in timed),
         "timed_record": sum(e.via == "record" for e in timed),
-        "webhook_planned_untimed": sum(e.planned for e in untimed),
-        "webhook_waiting": sum(not e.planned for e in untimed),
+        "webhook_planned_untimed": sum(e.via == "webhook" and e.planned for e in untimed),
+        "webhook_waiting": sum(e.via == "webhook" and not e.planned for e in untimed),
+        "record_pending_untimed": sum(e.via == "record" for e in untimed),
         "p95_minutes_by_type": _p95_by_type(timed),
     }
     if not minutes:

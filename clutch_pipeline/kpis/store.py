@@ -90,10 +90,14 @@ def webhook_events(conn: psycopg.Connection, first: date, last: date) -> list[Sy
 def polled_records(conn: psycopg.Connection, first: date, last: date) -> list[SyncEvent]:
     """Raw records WHOOP updated on ``first..last`` that no webhook event named, timed from their
     ``source_updated_at`` to their ``fetched_at``. Records updated before the athlete's consent are
-    history a first sync backfilled, not sync latency, and are left out."""
+    history a first sync backfilled, not sync latency, and are left out. A PENDING_SCORE record is
+    counted but not timed: its updated_at stays at its creation while its payload changes (a current
+    cycle gains its end), so it does not date the change we fetched."""
     rows = conn.execute(
         """
-        SELECT r.source_updated_at, r.fetched_at, r.record_type
+        SELECT r.source_updated_at,
+               CASE WHEN r.score_state IS DISTINCT FROM 'PENDING_SCORE' THEN r.fetched_at END,
+               r.record_type
         FROM wearables_raw_records r
         JOIN wearables_devices dv ON dv.device_id = r.device_id AND dv.consent_granted
         WHERE r.source_updated_at >= %(start)s AND r.source_updated_at < %(end)s

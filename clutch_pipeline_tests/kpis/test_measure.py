@@ -61,6 +61,7 @@ def test_sync_latency_times_webhook_and_polled_events_of_the_day_and_counts_the_
         SyncEvent("webhook", start, None, True),  # planned: record unchanged, or fetched again later
         SyncEvent("webhook", start, None, False),  # still waiting
         SyncEvent("record", start - timedelta(days=1), start),  # the day before: not this day's
+        SyncEvent("record", start, None),  # pending: its updated_at dates no change
     ]
     median, p95 = sync_latency(DAY, events)
     assert median.value == pytest.approx(2.5)
@@ -71,6 +72,7 @@ def test_sync_latency_times_webhook_and_polled_events_of_the_day_and_counts_the_
         "timed_record": 2,
         "webhook_planned_untimed": 1,
         "webhook_waiting": 1,
+        "record_pending_untimed": 1,
         "p95_minutes_by_type": {"": 51.45},
     }
     assert median.meets_target and not p95.meets_target

@@ -58,6 +58,10 @@ def test_sync_latency_matches_webhooks_to_their_records_and_times_the_rest_from_
     rows.record(conn, who, "recovery", "s1", updated_at=ten - minute, fetched_at=ten + 4 * minute)
     rows.record(conn, who, "cycle", "99", updated_at=ten, fetched_at=ten + 30 * minute)  # no webhook
     rows.record(conn, who, "cycle", "98", updated_at=BEFORE - minute, fetched_at=ten)  # history, pre-consent
+    # A current cycle, pending since it began: its payload changed, its updated_at did not.
+    rows.record(
+        conn, who, "cycle", "97", updated_at=ten, fetched_at=ten + 600 * minute, state="PENDING_SCORE"
+    )
     # Two events of one workout, the first fetched before the second came: only the second is timed.
     rows.webhook(
         conn, who, "workout.updated", "w1", received_at=ten + 60 * minute, planned_at=ten + 61 * minute
@@ -76,6 +80,7 @@ def test_sync_latency_matches_webhooks_to_their_records_and_times_the_rest_from_
         "timed_record": 1,
         "webhook_planned_untimed": 1,
         "webhook_waiting": 1,
+        "record_pending_untimed": 1,
         "p95_minutes_by_type": {"cycle": 30.0, "recovery": 4.0, "sleep": 2.0, "workout": 2.0},
     }
 
