@@ -10,7 +10,9 @@ once (not counted).
 
 Printed: requests by kind, the total against 10,000, the peak per minute; at each playing athlete's
 tip-off, how old his cycle (day strain) is and whether his morning recovery is in; webhook events
-received, fetched and still pending at midnight. Beside it, the naive hourly poll of four collections
+received, fetched and still pending at midnight; the day's sync latency (median, p95) and wearables
+uptime, computed by the KPI code (``clutch_pipeline/kpis``, docs/kpis.md) on the benchmark's database.
+Beside it, the naive hourly poll of four collections
 (4 x 24 requests and 24 token refreshes an athlete a day), as arithmetic.
 
     /work/venv/bin/python benchmarks/whoop_budget_day.py [--day 2022-11-16] [--athletes 500]
@@ -32,10 +34,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from clutch_pipeline.alignment.store.summaries import refresh_daily_summaries
 from clutch_pipeline.db.connection import url_for_database
 from clutch_pipeline.db.migrations import upgrade
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.http_retry import RetryPolicy
+from clutch_pipeline.kpis.measure import KpiFigure
+from clutch_pipeline.kpis.refresh import compute
 from clutch_pipeline.service.app import ServiceConfig, create_app
 from clutch_pipeline.service.server import serve_in_background
 from clutch_pipeline.whoop import store
@@ -61,6 +66,27 @@ class Clock:
 
     def sleep(self, seconds: float) -> None:  # a wait for the rate limit moves simulated time
         self.now += timedelta(seconds=seconds)
+
+
+def wall_now(conn) -> datetime:
+    return conn.execute("SELECT clock_timestamp()").fetchone()[0]
+
+
+def stamp_fetches(conn, since: datetime, at: datetime) -> int:
+    """Move the raw records fetched since ``since`` (wall time: ``fetched_at`` is the database's now())
+    onto the simulated clock at ``at`` (the clock after the sync: an upper bound), so the KPIs' sync
+    latency compares the webhooks' simulated arrival with fetches on the same clock."""
+    return conn.execute(
+        "UPDATE wearables_raw_records SET fetched_at = %s WHERE fetched_at >= %s", (at, since)
+    ).rowcount
+
+
+def day_kpis(conn, day: date, started_at: datetime) -> dict[str, KpiFigure]:
+    """The day's KPIs as ``kpi_daily`` would hold them, after the daily summaries of its local dates are
+    refreshed (uptime reads the summaries; this benchmark runs no alignment otherwise)."""
+    refresh_daily_summaries(conn, day - timedelta(days=1), day + timedelta(days=1), started_at=started_at)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+    return {f.kpi: f for f in compute(conn, day, day, now=end)}
 
 
 def load_nba_tables(conn, games, players, before: datetime) -> None:
@@ -150,6 +176,7 @@ def main() -> int:
             # The evening before: every athlete's first sync, at WHOOP's limits (the budget waits on the
             # simulated clock), so the day starts in a steady state. Not counted.
             options = SyncOptions(first_sync_days=3)
+            since = wall_now(conn)
             with app.open(conn, clock=clock, sleep=clock.sleep) as session:
                 sync_devices(
                     conn,
@@ -159,6 +186,7 @@ def main() -> int:
                     clock=clock,
                     options=options,
                 )
+            stamp_fetches(conn, since, clock())
             print(f"first syncs done at {clock():%Y-%m-%d %H:%M} UTC (simulated); ticking on from there")
 
             postgres = PostgresResource(database_url=url)
@@ -189,6 +217,7 @@ def main() -> int:
                             *by_player(deleted),
                             *collections_by_player(collections),
                         }
+                        since = wall_now(conn)
                         sync_devices(
                             conn,
                             session.api,
@@ -200,6 +229,7 @@ def main() -> int:
                             collections=collections_by_player(collections),
                             options=options,
                         )
+                        stamp_fetches(conn, since, clock())
                     tick_end = clock.now + timedelta(minutes=1)
                     for person, tipoff in tipoffs.items():  # tip-offs of the UTC day only
                         if clock.now <= tipoff < tick_end:
@@ -230,9 +260,11 @@ def main() -> int:
                 " WHERE received_at >= %(start)s AND received_at < %(end)s",
                 the_day,
             ).fetchone()[0]
+            kpis = day_kpis(conn, day, clock())
         report(
             day, len(athletes), len(tipoffs), spent, per_minute, at_tipoff, received, events, pending, wall
         )
+        report_kpis(kpis)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -304,6 +336,34 @@ def report(day, athletes, playing, spent, peak, at_tipoff, received, events, pen
         f"naive hourly poll of four collections: {naive:,} requests ({4 * 24 + 24} per athlete), "
         f"{naive / 10_000:.1f}x the daily limit; it fits {10_000 // (4 * 24 + 24)} athletes"
     )
+
+
+def kpi_lines(kpis: dict[str, KpiFigure]) -> list[str]:
+    """The day's sync latency and uptime as the report prints them ("not measured" and why when None)."""
+    median, p95 = kpis["sync_latency_median_minutes"], kpis["sync_latency_p95_minutes"]
+    uptime = kpis["wearables_uptime"]
+    counts = ", ".join(
+        f"{k} {v}" for k, v in median.detail.items() if k not in ("reason", "p95_minutes_by_type")
+    )
+    slow = ", ".join(f"{k} {v:.1f}" for k, v in median.detail["p95_minutes_by_type"].items())
+    if median.value is None:
+        latency = f"not measured ({median.detail.get('reason')}; {counts})"
+    else:
+        latency = (
+            f"median {median.value:.1f} min, p95 {p95.value:.1f} min over {median.sample_size} ({counts};"
+            f" p95 by record type: {slow})"
+        )
+    if uptime.value is None:
+        share = f"not measured ({uptime.detail.get('reason')})"
+    else:
+        missing = ", ".join(f"{k} {v}" for k, v in uptime.detail["missing"].items() if v) or "none"
+        share = f"{uptime.value:.3f} of {uptime.sample_size} athletes (target 0.95); missing: {missing}"
+    return [f"  sync latency          {latency} (target 5 min)", f"  wearables uptime      {share}"]
+
+
+def report_kpis(kpis: dict[str, KpiFigure]) -> None:
+    for line in kpi_lines(kpis):
+        print(line)
 
 
 if __name__ == "__main__":

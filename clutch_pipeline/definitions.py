@@ -18,6 +18,9 @@ Stages and their asset groups:
   ``max_rhat``, ``min_bulk_ess``, ``divergences``, ``exact_posterior_agreement_mcse``; the trace
   published to the model store only when they pass) and ``clutch_predictions``.
 
+- ``kpis``: ``kpi_daily`` (the seed's success metrics for the last days, config ``days``), with one
+  non-blocking check per KPI (``<kpi>_on_target``).
+
 Schedules and sensors, with their default status:
 - ``alert_on_run_failure`` (sensor, RUNNING): logs every failed run, posts to CLUTCH_ALERT_WEBHOOK_URL.
 - ``wearables_alerts`` (sensor, RUNNING): every five minutes, one message per open problem (a device
@@ -51,6 +54,8 @@ from clutch_pipeline.db.checks import schema_matches_migrations
 from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.db.schedules import apply_wearables_retention, wearables_retention_daily
 from clutch_pipeline.jobs import JOBS
+from clutch_pipeline.kpis.assets import KPI_ASSETS
+from clutch_pipeline.kpis.checks import KPI_CHECKS
 from clutch_pipeline.model.assets import clutch_model, clutch_predictions
 from clutch_pipeline.model.resources import ModelStoreResource
 from clutch_pipeline.nba.assets import nba_games_load
@@ -101,8 +106,9 @@ defs = dg.Definitions(
         ml_features,
         clutch_model,
         clutch_predictions,
+        *KPI_ASSETS,
     ],
-    asset_checks=[schema_matches_migrations, official_clutch_totals, *ALIGNMENT_CHECKS],
+    asset_checks=[schema_matches_migrations, official_clutch_totals, *ALIGNMENT_CHECKS, *KPI_CHECKS],
     jobs=[*JOBS, apply_wearables_retention],
     schedules=[whoop_hourly_sync, wearables_retention_daily],
     sensors=[

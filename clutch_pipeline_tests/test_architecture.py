@@ -99,6 +99,11 @@ def test_the_shared_modules_import_no_stage():
     assert _violations(shared, lambda _own, target: target in STAGES + ABOVE_THE_STAGES) == []
 
 
+def test_the_kpis_watch_every_stage_s_tables_and_import_no_stage_nor_anything_above_them():
+    """Cross-stage like alerts/ and operations/: tables are the contract, the stages' code is not."""
+    assert _violations(("kpis",), lambda _own, target: target in STAGES + ABOVE_THE_STAGES) == []
+
+
 PURE = (
     "nba.parse",
     "nba.clock",
@@ -133,6 +138,7 @@ PURE = (
     "model.report",
     "model.plots",
     "alerts.conditions",
+    "kpis.measure",
 )
 
 

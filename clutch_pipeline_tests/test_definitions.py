@@ -23,6 +23,7 @@ ASSETS = {
     "ml_features",
     "clutch_model",
     "clutch_predictions",
+    "kpi_daily",
 }
 CHECKS = {
     "schema_matches_migrations",
@@ -36,6 +37,12 @@ CHECKS = {
     "min_bulk_ess",
     "divergences",
     "exact_posterior_agreement_mcse",
+    "wearables_uptime_on_target",
+    "sync_latency_median_minutes_on_target",
+    "sync_latency_p95_minutes_on_target",
+    "model_rmse_on_target",
+    "poe_sign_accuracy_on_target",
+    "page_load_seconds_on_target",
 }
 SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily"}
 SENSORS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clutch_pipeline.cli import db, keys, model, nba, runs, whoop
+from clutch_pipeline.cli import db, keys, kpis, model, nba, runs, whoop
 from clutch_pipeline.cli.common import console, one_line_errors, progress_printer
 from clutch_pipeline.db.connection import DatabaseUnreachable
 from clutch_pipeline.settings import describe_settings, load_settings, process_environment
@@ -27,6 +27,7 @@ def main() -> None:
 
 main.add_command(db.db)
 main.add_command(keys.keys)
+main.add_command(kpis.kpis)
 main.add_command(model.model)
 main.add_command(model.predict)
 main.add_command(nba.nba)
