@@ -30,6 +30,7 @@ Schedules and sensors, with their default status:
   whose process is gone, and frees their pool slots.
 - ``whoop_hourly_sync`` (schedule, STOPPED: it calls api.prod.whoop.com): one incremental run an hour
   for every consented device that is due.
+- ``kpis_hourly`` (schedule, RUNNING): at :20 every hour, the KPIs of the last 7 days and their checks.
 - ``wearables_retention_daily`` (schedule, RUNNING): deletes wearables rows older than their device's
   retention, and the values derived from them.
 - ``whoop_sync_planner`` (sensor, STOPPED: it calls api.prod.whoop.com): every minute, the request
@@ -56,6 +57,7 @@ from clutch_pipeline.db.schedules import apply_wearables_retention, wearables_re
 from clutch_pipeline.jobs import JOBS
 from clutch_pipeline.kpis.assets import KPI_ASSETS
 from clutch_pipeline.kpis.checks import KPI_CHECKS
+from clutch_pipeline.kpis.schedules import kpis_hourly, measure_kpis
 from clutch_pipeline.model.assets import clutch_model, clutch_predictions
 from clutch_pipeline.model.resources import ModelStoreResource
 from clutch_pipeline.nba.assets import nba_games_load
@@ -109,8 +111,8 @@ defs = dg.Definitions(
         *KPI_ASSETS,
     ],
     asset_checks=[schema_matches_migrations, official_clutch_totals, *ALIGNMENT_CHECKS, *KPI_CHECKS],
-    jobs=[*JOBS, apply_wearables_retention],
-    schedules=[whoop_hourly_sync, wearables_retention_daily],
+    jobs=[*JOBS, apply_wearables_retention, measure_kpis],
+    schedules=[whoop_hourly_sync, wearables_retention_daily, kpis_hourly],
     sensors=[
         *ALERT_SENSORS,
         fail_dead_cli_runs,

@@ -44,7 +44,7 @@ CHECKS = {
     "poe_sign_accuracy_on_target",
     "page_load_seconds_on_target",
 }
-SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily"}
+SCHEDULES = {"whoop_hourly_sync", "wearables_retention_daily", "kpis_hourly"}
 SENSORS = {
     "alert_on_run_failure",
     "fail_dead_cli_runs",
@@ -62,6 +62,7 @@ JOBS = {
     "refresh_daily_summaries",
     "align_clutch_games",
     "fit_clutch_model",
+    "measure_kpis",
 }
 
 
