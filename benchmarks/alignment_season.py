@@ -39,7 +39,6 @@ databases.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -65,6 +64,7 @@ from clutch_pipeline.alignment.store.context import ACTION_COLUMNS, METRICS, PRE
 from clutch_pipeline.alignment.store.context import _concurrent as concurrent_rows
 from clutch_pipeline.alignment.store.scores import GAME_COLUMNS, SITUATION_COLUMNS
 from clutch_pipeline.db.connection import url_for_database
+from clutch_pipeline.db.frames import UTC_TIME, copy_frame
 from clutch_pipeline.db.migrations import upgrade
 
 # ``../shared`` beside the repository, or ``../../shared`` from a worktree under ``wt/``.
@@ -78,7 +78,7 @@ SHARED = next(
 )
 SEASON = "2022-23"
 PRESEASON_DAYS = 30  # simulated before opening night: the HRV baseline's window
-TIME = "datetime64[ns, UTC]"
+TIME = UTC_TIME
 OUTPUT_TABLES = (
     "wearables_daily_summary",
     "pregame_context",
@@ -205,33 +205,7 @@ def pipeline(url: str, dagster_url: str, home: Path) -> PipelineResult:
 # -- The floor: the same computations in one process, from COPY'd frames, results COPY'd back --------
 
 
-def copy_out(
-    conn: psycopg.Connection,
-    query: str,
-    params: dict | None = None,
-    *,
-    times: tuple[str, ...] = (),
-    dates: tuple[str, ...] = (),
-    numbers: tuple[str, ...] = (),
-    bools: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """One COPY ... TO STDOUT (CSV) into a frame: ids as strings, the named columns typed."""
-    buffer = io.BytesIO()
-    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(sql.SQL(query))
-    with conn.cursor().copy(statement, params) as copy:
-        for block in copy:
-            buffer.write(block)
-    buffer.seek(0)
-    frame = pd.read_csv(buffer, engine="pyarrow", dtype=str)
-    for column in times:
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(TIME)
-    for column in dates:
-        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
-    for column in numbers:
-        frame[column] = pd.to_numeric(frame[column]).astype(float)
-    for column in bools:
-        frame[column] = frame[column].map({"t": True, "f": False, "true": True, "false": False})
-    return frame
+copy_out = copy_frame  # the stages' own reader: the floor reads as fast as they do
 
 
 SUMMARY_METRICS = {

@@ -1,7 +1,8 @@
 """Plots for materialization metadata: PNG images a person reads in the Dagster UI.
 
 Dagster's open-source UI renders markdown metadata, images included, so a plot travels as a PNG in a
-data URL inside a markdown value. matplotlib comes with ArviZ; the Agg backend needs no display.
+data URL inside a markdown value (``png_markdown``; the assets wrap it in ``MetadataValue.md``).
+matplotlib comes with ArviZ; the Agg backend needs no display.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ import base64
 import io
 from collections.abc import Sequence
 
-import dagster as dg
 
-
-def _figure(width: float = 6.0, height: float = 3.2):
+def new_figure(width: float = 6.0, height: float = 3.2):
+    """A matplotlib figure and its axes, drawn off screen."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -27,21 +27,20 @@ def figure_png(fig) -> bytes:
     from matplotlib import pyplot as plt
 
     buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
 
 
-def png_metadata(png: bytes, alt: str) -> dg.MetadataValue:
-    """A PNG as a markdown metadata value the UI shows as an image."""
+def png_markdown(png: bytes, alt: str) -> str:
+    """A PNG as markdown the Dagster UI shows as an image."""
     encoded = base64.b64encode(png).decode("ascii")
-    return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{encoded})")
+    return f"![{alt}](data:image/png;base64,{encoded})"
 
 
 def histogram_png(values: Sequence[float], *, title: str, xlabel: str, bins: int = 30) -> bytes:
     """A histogram of ``values`` (an empty list draws an empty, labelled frame)."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     if len(values):
         ax.hist(values, bins=bins, color="#3b6ea5", edgecolor="white")
     ax.set_title(title)
@@ -52,7 +51,7 @@ def histogram_png(values: Sequence[float], *, title: str, xlabel: str, bins: int
 
 def line_png(series: dict[str, tuple[Sequence, Sequence[float]]], *, title: str, ylabel: str) -> bytes:
     """One line per named series of (x, y) points."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     for name, (x, y) in series.items():
         ax.plot(x, y, marker="o", markersize=2, label=name)
     if series:

@@ -137,6 +137,7 @@ PURE = (
     "model.fit",
     "model.report",
     "model.plots",
+    "plots",
     "alerts.conditions",
     "kpis.measure",
 )

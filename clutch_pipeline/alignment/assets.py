@@ -30,7 +30,7 @@ from clutch_pipeline.alignment.store import games as game_store
 from clutch_pipeline.alignment.store.features import compute_features
 from clutch_pipeline.alignment.store.summaries import refresh_daily_summaries
 from clutch_pipeline.db.resources import PostgresResource
-from clutch_pipeline.plots import histogram_png, png_metadata
+from clutch_pipeline.plots import histogram_png, png_markdown
 
 # The tables other stages own, by their assets' names (stages name each other's assets, never import).
 # An athlete's local day D holds records of UTC days D-1..D+1 (he lives up to 14 h from UTC).
@@ -78,9 +78,11 @@ def wearables_daily_summary(context: dg.AssetExecutionContext, postgres: Postgre
             **{k: v for k, v in vars(refreshed).items() if isinstance(v, int | float)},
             "days": f"{first} .. {last}",
             "seconds": dg.MetadataValue.float(round(time.perf_counter() - began, 2)),
-            "hrv_baseline_deviation": png_metadata(
-                histogram_png(deviations, title="HRV deviation from the 30-day baseline", xlabel="%"),
-                "HRV baseline deviation histogram",
+            "hrv_baseline_deviation": dg.MetadataValue.md(
+                png_markdown(
+                    histogram_png(deviations, title="HRV deviation from the 30-day baseline", xlabel="%"),
+                    "HRV baseline deviation histogram",
+                )
             ),
         }
     )
@@ -160,9 +162,11 @@ def clutch_alignment(context: dg.AssetExecutionContext, config: AlignmentConfig,
         SITUATION_SCORES_ASSET: _prefixed(refreshed.counts, "scored_"),
         GAME_SCORES_ASSET: {
             "season_game_scores": len(scores),
-            "clutch_score_distribution": png_metadata(
-                histogram_png(scores, title=f"Game clutch scores, {season}", xlabel="clutch score"),
-                "clutch score histogram",
+            "clutch_score_distribution": dg.MetadataValue.md(
+                png_markdown(
+                    histogram_png(scores, title=f"Game clutch scores, {season}", xlabel="clutch score"),
+                    "clutch score histogram",
+                )
             ),
         },
     }

@@ -16,12 +16,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from clutch_pipeline.alignment.store import games as game_store
 from clutch_pipeline.alignment.store.context import align_games, games_to_align
 from clutch_pipeline.alignment.store.scores import score_games, update_percentiles
+
+if TYPE_CHECKING:  # a connection is handed in; this module runs no SQL of its own
+    import psycopg
 
 # Each batch reads the WHOOP records around its games once; their windows overlap, so bigger batches
 # read less (a season's align: 16.3 s in batches of 100, 9.6 s of 400, 8.9 s in one). 400 games is

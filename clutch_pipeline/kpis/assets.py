@@ -15,7 +15,7 @@ from clutch_pipeline.db.resources import PostgresResource
 from clutch_pipeline.kpis import store
 from clutch_pipeline.kpis.measure import KPIS, KpiFigure
 from clutch_pipeline.kpis.refresh import refresh_kpis
-from clutch_pipeline.plots import line_png, png_metadata
+from clutch_pipeline.plots import line_png, png_markdown
 
 KPI_ASSET = "kpi_daily"
 # The plot's window: long enough to see a trend, whatever the run recomputed.
@@ -51,7 +51,7 @@ def _plots(figures: list[KpiFigure]) -> dict[str, dg.MetadataValue]:
         "plot_model": (("model_rmse",), "Holdout RMSE of the model in use (target 8)", "points"),
     }
     return {
-        name: png_metadata(line_png(series(*kpis), title=title, ylabel=ylabel), title)
+        name: dg.MetadataValue.md(png_markdown(line_png(series(*kpis), title=title, ylabel=ylabel), title))
         for name, (kpis, title, ylabel) in charts.items()
     }
 

@@ -4,10 +4,12 @@ what the ``kpi_daily`` asset, ``clutch kpis`` and the WHOOP day benchmark all ca
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from clutch_pipeline.kpis import measure, store
+
+if TYPE_CHECKING:  # a connection is handed in; this module runs no SQL of its own
+    import psycopg
 
 
 def compute(conn: psycopg.Connection, first: date, last: date, *, now: datetime) -> list[measure.KpiFigure]:

@@ -19,7 +19,7 @@ from clutch_pipeline.model.fit import FitConfig
 from clutch_pipeline.model.plots import all_plots
 from clutch_pipeline.model.publish import ModelRun, backtest, latest_posterior, prediction_rows, run_model
 from clutch_pipeline.model.resources import ModelStoreResource
-from clutch_pipeline.plots import png_metadata
+from clutch_pipeline.plots import png_markdown
 
 MODEL_ASSET = "clutch_model"
 PREDICTIONS_ASSET = "clutch_predictions"
@@ -103,7 +103,10 @@ def _metadata(run: ModelRun | None) -> dict:
                 "fit_seconds": row["total_seconds"],
                 "effects": dg.MetadataValue.json(row["effects"]),
                 "holdout": dg.MetadataValue.json(row["holdout"]),
-                **{name: png_metadata(png, name) for name, png in all_plots(run.result).items()},
+                **{
+                    name: dg.MetadataValue.md(png_markdown(png, name))
+                    for name, png in all_plots(run.result).items()
+                },
             }
         )
     return metadata

@@ -3,36 +3,17 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from clutch_pipeline.model.fit import FitResult
 from clutch_pipeline.model.predict import fitted_means
-
-
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def _figure(width: float = 5.5, height: float = 4.0):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(width, height))
+from clutch_pipeline.plots import figure_png, new_figure
 
 
 def observed_vs_predicted(result: FitResult) -> bytes:
     design = result.design
     predicted = fitted_means(result.values, design.x, design.player)
-    figure, ax = _figure()
+    figure, ax = new_figure(5.5, 4.0)
     ax.scatter(predicted, design.y, s=4, alpha=0.3)
     low, high = float(min(predicted.min(), design.y.min())), float(max(predicted.max(), design.y.max()))
     ax.plot([low, high], [low, high], color="black", linewidth=1)
@@ -41,7 +22,7 @@ def observed_vs_predicted(result: FitResult) -> bytes:
         ylabel="observed clutch score",
         title="Observed vs predicted, player-games",
     )
-    return _png(figure)
+    return figure_png(figure)
 
 
 def fixed_effects(result: FitResult) -> bytes:
@@ -50,13 +31,13 @@ def fixed_effects(result: FitResult) -> bytes:
     names = result.design.scaling.names
     means = beta.mean(axis=(0, 1))
     low, high = np.quantile(beta.reshape(-1, len(names)), [0.03, 0.97], axis=0)
-    figure, ax = _figure(5.5, 0.5 + 0.45 * len(names))
+    figure, ax = new_figure(5.5, 0.5 + 0.45 * len(names))
     rows = np.arange(len(names))
     ax.errorbar(means, rows, xerr=[means - low, high - means], fmt="o", capsize=3)
     ax.axvline(0, color="grey", linewidth=1)
     ax.set_yticks(rows, names)
     ax.set(xlabel="points per sd of the covariate (94% interval)", title="Fixed effects")
-    return _png(figure)
+    return figure_png(figure)
 
 
 def shrinkage(result: FitResult) -> bytes:
@@ -65,7 +46,7 @@ def shrinkage(result: FitResult) -> bytes:
     games = np.bincount(design.player)
     raw = np.bincount(design.player, weights=design.y) / games
     alpha = result.values["alpha"].reshape(-1, len(games)).mean(axis=0)
-    figure, ax = _figure()
+    figure, ax = new_figure(5.5, 4.0)
     points = ax.scatter(raw, alpha, c=np.log(games), s=8, cmap="viridis")
     league = float(result.values["mu_alpha"].mean())
     ax.axhline(league, color="grey", linewidth=1)
@@ -76,7 +57,7 @@ def shrinkage(result: FitResult) -> bytes:
         ylabel="player intercept (posterior mean)",
         title="Shrinkage of player effects",
     )
-    return _png(figure)
+    return figure_png(figure)
 
 
 def all_plots(result: FitResult) -> dict[str, bytes]:

@@ -14,16 +14,19 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import psycopg
 
 from clutch_pipeline.model import store
 from clutch_pipeline.model.data import COLUMNS, OPTIONAL, ModelInput, ModelInputError
 from clutch_pipeline.model.fit import FitConfig, FitResult, fit_model
 from clutch_pipeline.model.report import posterior_from_storage, report, to_inference_data_for_storage
 from clutch_pipeline.model.trace_store import TraceStore, TraceStoreError, trace_name
+
+if TYPE_CHECKING:  # a connection is handed in; this module runs no SQL of its own
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +42,6 @@ class ModelRun:
     published: bool = False
     reason: str | None = None
     report: dict = field(default_factory=dict)
-
-
-def model_frame(conn: psycopg.Connection, seasons: list[str], through: date | None) -> pd.DataFrame:
-    """The model's input as the CSV contract names it (plus game_date and season, kept for splits)."""
-    return store.model_input(conn, seasons, through)
 
 
 def _run_row(version: str, purpose: str, seasons: list[str], frame: pd.DataFrame, started: datetime) -> dict:
@@ -114,7 +112,7 @@ def run_model(
     """Fit on the game scores of ``seasons`` (up to ``through``), record the run in ``model_runs``, and
     for ``purpose`` 'publish' upload its trace and make it the latest when every check passed."""
     version = trace_name(now).removesuffix(".nc")
-    frame = model_frame(conn, seasons, through)
+    frame = store.model_input(conn, seasons, through)
     run = ModelRun(version, _run_row(version, purpose, seasons, frame, now))
     if len(frame) < MIN_ROWS:
         run.reason = f"{len(frame)} player-games with clutch scores: fewer than {MIN_ROWS}, nothing fitted"
@@ -282,7 +280,7 @@ def backtest(
     )
     if run.result is None:
         return Backtest(day, run, reason=run.reason)
-    frame = model_frame(conn, seasons, day)
+    frame = store.model_input(conn, seasons, day)
     target = frame[frame["game_date"] == day].reset_index(drop=True)
     posterior = Posterior.of_fit(run.version, run.result)
     ids = store.uuids_of(conn, [int(p) for p in target["player_id"]], list(target["game_id"]))

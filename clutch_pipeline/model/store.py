@@ -10,6 +10,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from clutch_pipeline.db.frames import rows_frame
+
 # The model's input, one row per player and game, under the names of the CSV contract (docs/model.md).
 # Players and games are named by the NBA's ids, which an analyst can look up.
 _INPUT = """
@@ -36,9 +38,7 @@ def model_input(
     conn: psycopg.Connection, seasons: Sequence[str], through: date | None = None
 ) -> pd.DataFrame:
     """The game clutch scores of ``seasons`` (up to ``through``) with their pregame context."""
-    cursor = conn.execute(_INPUT, {"seasons": list(seasons), "through": through})
-    columns = [c.name for c in cursor.description]
-    return pd.DataFrame(cursor.fetchall(), columns=columns)
+    return rows_frame(conn, _INPUT, {"seasons": list(seasons), "through": through})
 
 
 def seasons_with_scores(conn: psycopg.Connection) -> list[str]:
@@ -98,7 +98,8 @@ def scores_changed_since(conn: psycopg.Connection, seasons: Sequence[str], when:
 def upcoming_context(conn: psycopg.Connection, now: datetime) -> pd.DataFrame:
     """The pregame context of games not yet started (scheduled, tip-off after ``now``): what the
     predictions asset predicts."""
-    cursor = conn.execute(
+    return rows_frame(
+        conn,
         """
         SELECT p.nba_person_id AS player_id, g.nba_game_id AS game_id, c.player_id AS player_uuid,
                c.game_id AS game_uuid, g.game_date, g.season,
@@ -117,12 +118,12 @@ def upcoming_context(conn: psycopg.Connection, now: datetime) -> pd.DataFrame:
         """,
         (now,),
     )
-    return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
 def player_game_context(conn: psycopg.Connection, nba_person_id: int, nba_game_id: str) -> pd.DataFrame:
     """One player's pregame context for one game (empty when the join layer has none)."""
-    cursor = conn.execute(
+    return rows_frame(
+        conn,
         """
         SELECT p.nba_person_id AS player_id, g.nba_game_id AS game_id, c.player_id AS player_uuid,
                c.game_id AS game_uuid, g.game_date, g.season, g.status,
@@ -139,7 +140,6 @@ def player_game_context(conn: psycopg.Connection, nba_person_id: int, nba_game_i
         """,
         (nba_person_id, nba_game_id),
     )
-    return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
 def uuids_of(

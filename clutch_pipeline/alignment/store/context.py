@@ -8,7 +8,6 @@ Runs in the caller's transaction (or its own). Rules and reasons: docs/alignment
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from clutch_pipeline.alignment.pregame import (
     pregame_context,
     scheduled_roster,
 )
+from clutch_pipeline.db.frames import UTC_TIME, copy_frame
 
-TIME = "datetime64[ns, UTC]"
+TIME = UTC_TIME
 
 PREGAME_COLUMNS = [
     "game_id",
@@ -80,39 +80,8 @@ class AlignCounts:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _frame(
-    conn: psycopg.Connection,
-    query: str,
-    params: dict,
-    *,
-    times: Sequence[str] = (),
-    dates: Sequence[str] = (),
-    numbers: Sequence[str] = (),
-    bools: Sequence[str] = (),
-) -> pd.DataFrame:
-    """A query's rows as a frame, moved as CSV by COPY and parsed by pyarrow (measured on a season:
-    about half the time of fetchall, which builds Python objects row by row): every column a string
-    (ids too) but ``times`` (UTC), ``dates`` (naive midnight), ``numbers`` (floats) and ``bools``."""
-    buffer = io.BytesIO()
-    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(sql.SQL(query))
-    with conn.cursor().copy(statement, params) as copy:
-        for block in copy:
-            buffer.write(block)
-    buffer.seek(0)
-    frame = pd.read_csv(buffer, engine="pyarrow", dtype=str)  # empty (NULL) reads as NaN
-    for column in times:
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(TIME)
-    for column in dates:
-        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[ns]")
-    for column in numbers:
-        frame[column] = pd.to_numeric(frame[column]).astype(float)
-    for column in bools:
-        frame[column] = frame[column].map({"t": True, "f": False}).astype(object)
-    return frame
-
-
 def _games(conn: psycopg.Connection, game_ids: list[uuid.UUID]) -> pd.DataFrame:
-    frame = _frame(
+    frame = copy_frame(
         conn,
         """SELECT g.game_id, g.game_date, g.tipoff_at, g.season_type, g.home_team_id, g.away_team_id,
                   EXISTS (SELECT 1 FROM nba_game_players p WHERE p.game_id = g.game_id) AS has_players
@@ -128,7 +97,7 @@ def _games(conn: psycopg.Connection, game_ids: list[uuid.UUID]) -> pd.DataFrame:
 
 def _roster(conn: psycopg.Connection, games: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(roster, history): the played rows of games with play-by-play, the expected ones of the others."""
-    history = _frame(
+    history = copy_frame(
         conn,
         """SELECT p.game_id, p.player_id, p.team_id, g.game_date FROM nba_game_players p
            JOIN games g USING (game_id) WHERE g.game_date <= %(last)s""",
@@ -175,11 +144,11 @@ _KEY = ["device_id", "record_type", "record_id"]
 
 def _records(conn: psycopg.Connection, scope: dict) -> pd.DataFrame:
     """One row per record in scope, with its readings of METRICS as columns and their lowest quality."""
-    records = _frame(
+    records = copy_frame(
         conn, _RECORDS, scope, times=["start", "end"], dates=["local_date"], bools=["nap", "user_calibrating"]
     )
     metrics = [m for names in METRICS.values() for m in names]
-    readings = _frame(
+    readings = copy_frame(
         conn, _READINGS, {**scope, "metrics": metrics}, numbers=["metric_value", "quality_score"]
     )
     wide = readings.set_index([*_KEY, "metric_type"])["metric_value"].unstack("metric_type")
@@ -202,7 +171,7 @@ def _wearables(conn: psycopg.Connection, players: list[str], lo: datetime, hi: d
     recoveries["at"] = recoveries["start"]
     calibrating = (recoveries["quality"] <= 0.5) | recoveries["user_calibrating"].eq(True)
     recoveries["calibrating"] = calibrating.astype(object).where(recoveries["recovery_score"].notna())
-    summaries = _frame(
+    summaries = copy_frame(
         conn,
         """SELECT device_id, player_id, summary_date, hrv_baseline_deviation, data_completeness
            FROM wearables_daily_summary WHERE player_id = ANY(%(players)s)
@@ -226,7 +195,7 @@ def _wearables(conn: psycopg.Connection, players: list[str], lo: datetime, hi: d
 
 def _actions(conn: psycopg.Connection, game_ids: list[uuid.UUID]) -> pd.DataFrame:
     """The games' clutch actions, of every player; only those with the reload-proof key can be kept."""
-    return _frame(
+    return copy_frame(
         conn,
         """SELECT a.game_id, a.source, a.source_action_key, a.action_type, a.player_id,
                   a.action_timestamp, a.time_error_seconds
@@ -239,7 +208,7 @@ def _actions(conn: psycopg.Connection, game_ids: list[uuid.UUID]) -> pd.DataFram
 
 
 def _devices(conn: psycopg.Connection, players: list[str]) -> pd.DataFrame:
-    return _frame(
+    return copy_frame(
         conn,
         """SELECT player_id, device_id FROM wearables_devices
            WHERE player_id = ANY(%(players)s) AND consent_granted AND device_type = 'whoop'""",

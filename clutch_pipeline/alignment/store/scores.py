@@ -14,6 +14,7 @@ import pandas as pd
 import psycopg
 
 from clutch_pipeline.alignment import scores
+from clutch_pipeline.db.frames import rows_frame
 
 _COUNT_COLUMNS = (
     "actions_total",
@@ -52,16 +53,11 @@ class ScoreCounts:
     seconds: float
 
 
-def _frame(conn: psycopg.Connection, query: str, params: dict) -> pd.DataFrame:
-    cursor = conn.execute(query, params)
-    return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
-
-
 def read_inputs(conn: psycopg.Connection, game_ids: Sequence[uuid.UUID]) -> dict[str, pd.DataFrame]:
     """The clutch actions, situations, who played and pregame context of these games."""
     params = {"games": list(game_ids)}
     return {
-        "actions": _frame(
+        "actions": rows_frame(
             conn,
             """
             SELECT game_id, situation_id, player_id, team_id, action_type, action_subtype, is_successful,
@@ -70,7 +66,7 @@ def read_inputs(conn: psycopg.Connection, game_ids: Sequence[uuid.UUID]) -> dict
             """,
             params,
         ),
-        "situations": _frame(
+        "situations": rows_frame(
             conn,
             """
             SELECT s.situation_id, s.game_id, s.start_timestamp, s.window_number, s.score_margin,
@@ -79,12 +75,12 @@ def read_inputs(conn: psycopg.Connection, game_ids: Sequence[uuid.UUID]) -> dict
             """,
             params,
         ),
-        "game_players": _frame(
+        "game_players": rows_frame(
             conn,
             "SELECT game_id, player_id, team_id FROM nba_game_players WHERE game_id = ANY(%(games)s)",
             params,
         ),
-        "context": _frame(
+        "context": rows_frame(
             conn,
             """
             SELECT game_id, player_id, is_playoff, days_since_last_game, has_wearables_data,
@@ -170,7 +166,7 @@ def update_percentiles(conn: psycopg.Connection, season: str) -> int:
 
 def _update_table_percentiles(conn: psycopg.Connection, table: str, key: str, season: str) -> int:
     # Fixed identifiers from this module, never values.
-    rows = _frame(
+    rows = rows_frame(
         conn,
         f"SELECT {key}, game_date, clutch_score::float8 FROM {table}"
         " WHERE season = %(season)s AND clutch_score IS NOT NULL AND game_date IS NOT NULL",
