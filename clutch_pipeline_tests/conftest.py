@@ -203,3 +203,44 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def clutch_command() -> list[str]:
     return [sys.executable, "-m", "clutch_pipeline.cli"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A database the main job filled
+
+
+@pytest.fixture(scope="session")
+def main_job_database(pg_admin_url: str, run_tag: str, clutch_home_for_the_session) -> Iterator[str]:
+    """The URL of a database the main job (``clutch run``'s ``run_main_job``) filled once for the whole
+    session, with its own Dagster storage, under the session's CLUTCH_HOME (``main_job_home``: the token
+    key and the local model store are there).
+
+    Shared by every test that reads what the pipeline made (the read API, the pages): treat it as
+    read-only. A test that writes needs ``database_url`` instead. The main job's Dagster runs build their
+    resources from the environment, as under ``clutch run``: it is set for the duration of the job."""
+    from clutch_pipeline.main_job import run_main_job
+
+    app = _create_database(pg_admin_url, f"mainjob_{run_tag}")
+    dagster = _create_database(pg_admin_url, f"mainjob_dagster_{run_tag}")
+    environ = {"CLUTCH_DATABASE_URL": app, "CLUTCH_DAGSTER_DATABASE_URL": dagster}
+    saved = {name: os.environ.get(name) for name in environ}
+    os.environ.update(environ)
+    try:
+        report = run_main_job(load_settings())
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    failed = [s.title for s in report.steps if not s.success]
+    assert report.success, f"the main job failed at {failed}"
+    yield app
+    _drop_database(pg_admin_url, f"mainjob_{run_tag}")
+    _drop_database(pg_admin_url, f"mainjob_dagster_{run_tag}")
+
+
+@pytest.fixture(scope="session")
+def main_job_home(main_job_database: str) -> Path:
+    """The CLUTCH_HOME the main job of ``main_job_database`` ran with (its local model store is here)."""
+    return load_settings().clutch_home

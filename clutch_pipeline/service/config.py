@@ -17,7 +17,9 @@ WEBHOOK_MAX_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class ServiceConfig:
     database_url: str
-    whoop: WhoopApp
+    # None when WHOOP's credentials are not configured: the consent, callback and webhook routes answer
+    # 503 with a plain message, and every read of our own tables still works.
+    whoop: WhoopApp | None
     api_keys: tuple[str, ...]
     clock: Callable[[], datetime] = utc_now
     webhook_tolerance: timedelta = DEFAULT_TOLERANCE

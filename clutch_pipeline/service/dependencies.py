@@ -13,6 +13,7 @@ from fastapi.security import APIKeyHeader
 
 from clutch_pipeline.db.connection import connect
 from clutch_pipeline.service.config import ServiceConfig
+from clutch_pipeline.whoop.app import WhoopApp
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -22,6 +23,19 @@ def service_config(request: Request) -> ServiceConfig:
 
 
 Config = Annotated[ServiceConfig, Depends(service_config)]
+
+
+def whoop_app(config: Config) -> WhoopApp:
+    """Our WHOOP app, or a 503 saying WHOOP is not configured (the routes that talk to WHOOP need it;
+    nothing else does)."""
+    if config.whoop is None:
+        raise HTTPException(
+            503, "WHOOP is not configured on this service (set WHOOP_CLIENT_ID and WHOOP_CLIENT_SECRET)"
+        )
+    return config.whoop
+
+
+Whoop = Annotated[WhoopApp, Depends(whoop_app)]
 
 
 def open_database(config: ServiceConfig) -> psycopg.Connection:

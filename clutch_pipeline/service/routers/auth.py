@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from clutch_pipeline.http_retry import HttpGaveUp
 from clutch_pipeline.service.config import ServiceConfig
-from clutch_pipeline.service.dependencies import Config, Database, open_database, require_api_key
+from clutch_pipeline.service.dependencies import Config, Database, Whoop, open_database, require_api_key
 from clutch_pipeline.whoop import store
+from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.client import InvalidGrant, WhoopPayloadError
 from clutch_pipeline.whoop.consent import (
     Authorization,
@@ -44,7 +45,7 @@ def _checked(name: str, value: str | None, pattern: re.Pattern[str]) -> str | No
 
 @router.get("/auth/whoop/callback")
 def whoop_callback(
-    config: Config, code: str | None = None, state: str | None = None, error: str | None = None
+    config: Config, whoop: Whoop, code: str | None = None, state: str | None = None, error: str | None = None
 ) -> dict:
     state = _checked("state", state, _STATE)
     code = _checked("code", code, _CODE)
@@ -57,14 +58,16 @@ def whoop_callback(
             with conn.transaction():
                 store.consume_oauth_state(conn, state, config.clock())
             raise HTTPException(400, f"authorization not granted ({error or 'no code'})")
-        granted = _complete(conn, config, code, state)
+        granted = _complete(conn, config, whoop, code, state)
     return {"status": "authorized", "whoop_user_id": granted.whoop_user_id, "scopes": granted.scopes.split()}
 
 
-def _complete(conn: psycopg.Connection, config: ServiceConfig, code: str, state: str) -> Authorization:
-    with config.whoop.open(conn, clock=config.clock) as session:
+def _complete(
+    conn: psycopg.Connection, config: ServiceConfig, whoop: WhoopApp, code: str, state: str
+) -> Authorization:
+    with whoop.open(conn, clock=config.clock) as session:
         try:
-            return complete_authorization(conn, config.whoop, session, code, state)
+            return complete_authorization(conn, whoop, session, code, state)
         except InvalidState:
             raise HTTPException(400, "unknown, expired or already used state") from None
         except InvalidGrant:
@@ -77,10 +80,10 @@ def _complete(conn: psycopg.Connection, config: ServiceConfig, code: str, state:
 
 
 @router.get("/players/{nba_person_id}/wearables/authorize", dependencies=[Depends(require_api_key)])
-def whoop_authorize(nba_person_id: int, config: Config, conn: Database) -> dict:
+def whoop_authorize(nba_person_id: int, config: Config, whoop: Whoop, conn: Database) -> dict:
     """A fresh WHOOP authorize URL for the player (its state is single use, valid 15 minutes)."""
     try:
-        url = authorization_url(conn, config.whoop, nba_person_id, config.clock())
+        url = authorization_url(conn, whoop, nba_person_id, config.clock())
     except store.UnknownPlayer:
         raise HTTPException(404, f"no player {nba_person_id}") from None
     return {"nba_person_id": nba_person_id, "authorization_url": url}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from clutch_pipeline.service.dependencies import Config, Database, require_api_key
+from clutch_pipeline.service.dependencies import Config, Database, Whoop, require_api_key
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.consent import revoke_consent
 
@@ -35,8 +35,8 @@ def consent_status(nba_person_id: int, conn: Database) -> dict:
 
 
 @router.delete("/revoke-consent")
-def revoke(nba_person_id: int, config: Config, conn: Database) -> dict:
-    with config.whoop.open(conn, clock=config.clock) as session:
+def revoke(nba_person_id: int, config: Config, whoop: Whoop, conn: Database) -> dict:
+    with whoop.open(conn, clock=config.clock) as session:
         revoked = revoke_consent(conn, session, nba_person_id)
     if revoked is None:
         raise HTTPException(404, f"player {nba_person_id} has no WHOOP device")

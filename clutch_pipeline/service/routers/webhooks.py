@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from clutch_pipeline.service.config import ServiceConfig
-from clutch_pipeline.service.dependencies import Config, open_database
+from clutch_pipeline.service.dependencies import Config, Whoop, open_database
 from clutch_pipeline.whoop import store
 from clutch_pipeline.whoop.webhooks import (
     MalformedWebhook,
@@ -32,11 +32,11 @@ router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 
 @router.post("/whoop", status_code=204)
-async def whoop_webhook(request: Request, config: Config) -> Response:
+async def whoop_webhook(request: Request, config: Config, whoop: Whoop) -> Response:
     body = await _read_body(request, config.webhook_max_bytes)  # the raw bytes WHOOP signed
     try:
         verify(
-            config.whoop.client_secret,
+            whoop.client_secret,
             body,
             request.headers.get("X-WHOOP-Signature"),
             request.headers.get("X-WHOOP-Signature-Timestamp"),
