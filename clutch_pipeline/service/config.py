@@ -1,4 +1,5 @@
-"""What the service runs with: built by the CLI (from settings) or by the main job and tests."""
+"""What the service runs with: built by the CLI from settings (``config_from_settings``), or by the main
+job and tests directly."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clutch_pipeline.settings import Settings
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.budget import utc_now
 from clutch_pipeline.whoop.webhooks import DEFAULT_TOLERANCE
@@ -24,3 +26,26 @@ class ServiceConfig:
     clock: Callable[[], datetime] = utc_now
     webhook_tolerance: timedelta = DEFAULT_TOLERANCE
     webhook_max_bytes: int = WEBHOOK_MAX_BYTES
+    # Where published model traces are (``model/trace_store.open_trace_store``): predictions read the
+    # latest published one. None: predictions answer 503.
+    model_store: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # Signs staff sessions and athletes' consent links (HMAC); empty: the pages refuse every sign-in.
+    session_secret: bytes = b""
+
+
+def config_from_settings(
+    settings: Settings, database_url: str, whoop: WhoopApp | None, api_keys: tuple[str, ...]
+) -> ServiceConfig:
+    """The service's configuration for ``clutch serve``: the caller resolves the database (embedded or
+    not), WHOOP (None when unconfigured) and the API keys (configured, or the local one)."""
+    return ServiceConfig(
+        database_url=database_url,
+        whoop=whoop,
+        api_keys=api_keys,
+        webhook_tolerance=timedelta(seconds=settings.whoop_webhook_tolerance_seconds),
+        model_store=settings.model_store,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_region=settings.s3_region,
+    )
