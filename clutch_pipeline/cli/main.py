@@ -1,4 +1,4 @@
-"""The ``clutch`` group and its top-level commands: run, dev, serve, config."""
+"""The ``clutch`` group and its top-level commands: run, dev, config (serve is in ``service.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clutch_pipeline.cli import db, keys, kpis, model, nba, runs, whoop
+from clutch_pipeline.cli import db, keys, kpis, model, nba, runs, service, whoop
 from clutch_pipeline.cli.common import console, one_line_errors, progress_printer
 from clutch_pipeline.db.connection import DatabaseUnreachable
 from clutch_pipeline.settings import describe_settings, load_settings, process_environment
@@ -32,6 +32,7 @@ main.add_command(model.model)
 main.add_command(model.predict)
 main.add_command(nba.nba)
 main.add_command(runs.runs)
+main.add_command(service.serve)
 main.add_command(whoop.whoop)
 
 
@@ -135,31 +136,6 @@ def dev(host: str, port: int) -> None:
     signal.signal(signal.SIGINT, stop_child)
     signal.signal(signal.SIGTERM, stop_child)
     sys.exit(child.wait())
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Run the HTTP service: WHOOP's OAuth callback and the consent endpoints (FastAPI on uvicorn)."""
-    from datetime import timedelta
-
-    from clutch_pipeline.cli.common import migrated_database_url, whoop_app
-    from clutch_pipeline.service.app import ServiceConfig, create_app
-    from clutch_pipeline.service.server import run_service
-
-    settings = load_settings()
-    url, whoop = migrated_database_url(), whoop_app()
-    app = create_app(
-        ServiceConfig(
-            database_url=url,
-            whoop=whoop,
-            api_keys=settings.api_keys,
-            webhook_tolerance=timedelta(seconds=settings.whoop_webhook_tolerance_seconds),
-        )
-    )
-    console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs); WHOOP at {whoop.base_url}")
-    run_service(app, host, port)
 
 
 @main.command()
