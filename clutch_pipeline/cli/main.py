@@ -1,4 +1,4 @@
-"""The ``clutch`` group and its top-level commands: run, dev, config (serve is in ``service.py``)."""
+"""The ``clutch`` group and its top-level commands: run, dev, config (serve and doctor: own modules)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clutch_pipeline.cli import db, keys, kpis, model, nba, runs, service, whoop
+from clutch_pipeline.cli import db, doctor, keys, kpis, model, nba, runs, service, whoop
 from clutch_pipeline.cli.common import console, one_line_errors, progress_printer
 from clutch_pipeline.db.connection import DatabaseUnreachable
 from clutch_pipeline.settings import describe_settings, load_settings, process_environment
@@ -26,6 +26,7 @@ def main() -> None:
 
 
 main.add_command(db.db)
+main.add_command(doctor.doctor)
 main.add_command(keys.keys)
 main.add_command(kpis.kpis)
 main.add_command(model.model)
