@@ -46,6 +46,12 @@ WHOOP_ASSETS = [
 NBA_ASSETS = ["clutch_situations", "clutch_player_actions"]
 # A season's games read whichever daily summaries their players' game days need.
 DAILY_SUMMARIES = dg.AssetDep(DAILY_SUMMARY_ASSET, partition_mapping=dg.AllPartitionMapping())
+# The pregame and concurrent context also read WHOOP's records themselves (the night's sleep, the
+# workout around an action), whichever days a season's games need.
+WHOOP_RECORDS = [
+    dg.AssetDep(key, partition_mapping=dg.AllPartitionMapping())
+    for key in ("whoop_cycles", "whoop_recoveries", "whoop_sleeps", "whoop_workouts")
+]
 
 
 def _now() -> datetime:
@@ -55,6 +61,8 @@ def _now() -> datetime:
 @dg.asset(
     name=DAILY_SUMMARY_ASSET,
     group_name="alignment",
+    owners=["team:alignment"],
+    metadata={"dagster/table_name": "wearables_daily_summary", "docs": "docs/daily-summaries.md"},
     deps=WHOOP_ASSETS,
     kinds={"postgres"},
     partitions_def=athlete_days,
@@ -105,7 +113,9 @@ class AlignmentConfig(dg.Config):
         dg.AssetSpec(
             PREGAME_CONTEXT_ASSET,
             group_name="alignment",
-            deps=[DAILY_SUMMARIES, *NBA_ASSETS],
+            owners=["team:alignment"],
+            metadata={"dagster/table_name": "pregame_context", "docs": "docs/alignment.md"},
+            deps=[DAILY_SUMMARIES, *NBA_ASSETS, *WHOOP_RECORDS],
             kinds={"postgres"},
             description="Each player's state before each game, measured strictly before tip-off, and "
             "the game's NBA context (docs/alignment.md). Scheduled games too.",
@@ -113,7 +123,9 @@ class AlignmentConfig(dg.Config):
         dg.AssetSpec(
             ACTION_WEARABLES_ASSET,
             group_name="alignment",
-            deps=[PREGAME_CONTEXT_ASSET],
+            owners=["team:alignment"],
+            metadata={"dagster/table_name": "clutch_action_wearables", "docs": "docs/alignment.md"},
+            deps=[PREGAME_CONTEXT_ASSET, "clutch_player_actions", *WHOOP_RECORDS],
             kinds={"postgres"},
             description="The WHOOP workout around each clutch action of an athlete with wearables, with "
             "a quality score (descriptive only; docs/alignment.md).",
@@ -121,7 +133,9 @@ class AlignmentConfig(dg.Config):
         dg.AssetSpec(
             SITUATION_SCORES_ASSET,
             group_name="alignment",
-            deps=[PREGAME_CONTEXT_ASSET],
+            owners=["team:alignment"],
+            metadata={"dagster/table_name": "clutch_performance_scores", "docs": "docs/clutch-score.md"},
+            deps=[PREGAME_CONTEXT_ASSET, *NBA_ASSETS],
             kinds={"postgres"},
             description="Clutch score per player and clutch situation, with the pregame context "
             "(docs/clutch-score.md).",
@@ -129,7 +143,9 @@ class AlignmentConfig(dg.Config):
         dg.AssetSpec(
             GAME_SCORES_ASSET,
             group_name="alignment",
-            deps=[PREGAME_CONTEXT_ASSET],
+            owners=["team:alignment"],
+            metadata={"dagster/table_name": "clutch_game_scores", "docs": "docs/clutch-score.md"},
+            deps=[PREGAME_CONTEXT_ASSET, *NBA_ASSETS],
             kinds={"postgres"},
             description="Clutch score per player and game: all his situations of the game together, "
             "the unit the model and the pages use (docs/clutch-score.md).",
@@ -181,6 +197,8 @@ def _prefixed(counts: dict[str, int], prefix: str) -> dict[str, int]:
 @dg.asset(
     name=FEATURES_ASSET,
     group_name="alignment",
+    owners=["team:alignment"],
+    metadata={"dagster/table_name": "ml_features", "docs": "docs/features.md"},
     deps=[GAME_SCORES_ASSET, DAILY_SUMMARIES],
     kinds={"postgres"},
     partitions_def=nba_seasons,

@@ -65,6 +65,8 @@ def _latest(figure: KpiFigure | None) -> dg.MetadataValue:
 @dg.asset(
     name=KPI_ASSET,
     group_name="kpis",
+    owners=["team:data-platform"],
+    metadata={"dagster/table_name": "kpi_daily", "docs": "docs/kpis.md"},
     deps=UPSTREAM,
     kinds={"postgres"},
     description=(

@@ -47,6 +47,12 @@ class ModelConfig(dg.Config):
 @dg.asset(
     name=MODEL_ASSET,
     group_name="model",
+    owners=["team:model"],
+    metadata={
+        "dagster/table_name": "model_runs",
+        "trace": "published to the model store (CLUTCH_MODEL_STORE)",
+        "docs": "docs/model.md",
+    },
     deps=["clutch_game_scores"],
     kinds={"pymc", "s3"},
     description="The hierarchical Bayesian clutch model fitted on game clutch scores with their pregame "
@@ -137,6 +143,8 @@ def _check_results(run: ModelRun | None, severity: dg.AssetCheckSeverity):
 @dg.asset(
     name=PREDICTIONS_ASSET,
     group_name="model",
+    owners=["team:model"],
+    metadata={"dagster/table_name": "clutch_predictions", "docs": "docs/model.md"},
     deps=[MODEL_ASSET, "pregame_context"],
     kinds={"postgres"},
     description="Predicted clutch scores (94% interval, model version, whether wearables were used) for the "

@@ -55,6 +55,12 @@ def _listed(items: list[str]) -> str:
         dg.AssetSpec(
             RAW,
             group_name="nba",
+            owners=["team:nba"],
+            metadata={
+                "dagster/table_name": "nba_raw_actions",
+                "also_writes": "teams, players, games, nba_game_players, nba_game_loads",
+                "docs": "docs/nba.md",
+            },
             deps=[database_schema],
             partitions_def=nba_games,
             kinds={"postgres"},
@@ -69,6 +75,8 @@ def _listed(items: list[str]) -> str:
         dg.AssetSpec(
             SITUATIONS,
             group_name="nba",
+            owners=["team:nba"],
+            metadata={"dagster/table_name": "clutch_situations", "docs": "docs/nba.md"},
             deps=[RAW],
             kinds={"postgres"},
             description=(
@@ -81,6 +89,8 @@ def _listed(items: list[str]) -> str:
         dg.AssetSpec(
             PLAYER_ACTIONS,
             group_name="nba",
+            owners=["team:nba"],
+            metadata={"dagster/table_name": "clutch_player_actions", "docs": "docs/nba.md"},
             deps=[SITUATIONS],
             kinds={"postgres"},
             description=(

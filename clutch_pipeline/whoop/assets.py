@@ -77,6 +77,13 @@ class WhoopSyncConfig(dg.Config):
         dg.AssetSpec(
             key,
             group_name="whoop",
+            owners=["team:whoop"],
+            metadata={
+                "dagster/table_name": "wearables_raw_records",
+                "record_type": record_type,
+                "normalized_into": "wearables_readings",
+                "docs": "docs/whoop.md",
+            },
             deps=[database_schema],
             kinds={"postgres"},
             description=f"{DESCRIPTIONS[record_type]}: kept raw in wearables_raw_records and normalized "
