@@ -11,6 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from clutch_pipeline_tests.model.s3_server import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    admin_client,
+    aws_credentials,
+    s3_bucket,
+    s3_endpoint,
+)
+
+__all__ = ["aws_credentials", "s3_bucket", "s3_endpoint"]  # fixtures, used by name
+
 
 def _doctor(clutch_command, env, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -88,6 +99,36 @@ def test_a_model_store_that_cannot_be_written_fails(cli_env, clutch_command, tmp
     assert result.returncode == 1
     assert _verdicts(result.stdout)["model store"] == "FAIL"
     assert "what to do: make CLUTCH_MODEL_STORE a folder this user can write" in result.stdout
+
+
+def _with_s3(env: dict[str, str], endpoint: str, location: str) -> None:
+    env.update(
+        CLUTCH_MODEL_STORE=location,
+        CLUTCH_S3_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+    )
+
+
+def test_an_s3_model_store_is_probed_and_left_as_it_was(cli_env, clutch_command, s3_endpoint, s3_bucket):
+    _with_s3(cli_env, s3_endpoint, f"s3://{s3_bucket}/traces")
+
+    result = _doctor(clutch_command, cli_env)
+
+    assert f"OK    model store: s3://{s3_bucket}/traces reachable and writable" in result.stdout
+    assert admin_client(s3_endpoint).list_objects_v2(Bucket=s3_bucket).get("Contents", []) == []
+    assert SECRET_KEY not in result.stdout + result.stderr
+
+
+def test_an_s3_model_store_without_its_bucket_fails(cli_env, clutch_command, s3_endpoint, aws_credentials):
+    _with_s3(cli_env, s3_endpoint, "s3://no-such-bucket/traces")
+
+    result = _doctor(clutch_command, cli_env)
+
+    assert result.returncode == 1
+    found = f"cannot write to s3://no-such-bucket/traces: no bucket 'no-such-bucket' at {s3_endpoint}"
+    assert f"FAIL  model store: {found}" in result.stdout
+    assert "what to do: check the bucket, CLUTCH_S3_ENDPOINT_URL and the AWS credentials" in result.stdout
 
 
 def test_a_token_key_that_is_not_a_fernet_key_fails(cli_env, clutch_command):
