@@ -1,10 +1,10 @@
 """``clutch doctor``: is this installation ready to run? Each check says in plain words what it found
 (OK, WARN, FAIL) and, when something is wrong, what to do.
 
-The checks look and do not fix: nothing is migrated, generated or published. The two exceptions are
-harmless and needed to look at all: the embedded PostgreSQL is started (as every command does) and the
-Dagster instance opened (which creates its tables in a fresh database, as ``clutch dev`` would); the
-model store's probe writes one small object and deletes it. The NBA sources are called only when asked
+The checks look and do not fix: nothing is migrated, generated or published. What looking needs is
+harmless: the embedded PostgreSQL is started (as every command does), the Dagster instance opened
+(which creates its tables in a fresh database, as ``clutch dev`` would), and the model store's probe
+writes one small object and deletes it. The NBA sources are called only when asked
 (``online``): everything else stays on this machine and the configured servers.
 """
 
