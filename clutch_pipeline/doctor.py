@@ -162,14 +162,11 @@ def _model_store(settings: Settings) -> Check:
         else "make CLUTCH_MODEL_STORE a folder this user can write (or unset it: CLUTCH_HOME/traces)"
     )
     try:
-        store._prepare()
         local = _probe_file(settings, probe)
         try:
-            store._upload(local, probe, {"purpose": "clutch doctor probe"}, None)
+            written = store.probe_writable(local, probe)
         finally:
             local.unlink(missing_ok=True)
-        written = store._stat(probe) is not None
-        store._discard(probe)
     except (TraceStoreError, OSError) as exc:
         return Check(name, FAIL, f"cannot write to {where}: {exc}", todo)
     if not written:

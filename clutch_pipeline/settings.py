@@ -148,8 +148,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CLUTCH_API_KEYS",
         None,
-        "API keys accepted by `clutch serve`'s consent endpoints (header `X-API-Key`), comma-separated. "
-        "Unset: those endpoints answer 503.",
+        "API keys accepted by `clutch serve` (header `X-API-Key` on every read of athlete data, and the "
+        "staff sign-in of the pages), comma-separated. Unset: a key generated once in "
+        "`CLUTCH_HOME/api_keys` (mode 600), for local use; `clutch serve` prints where.",
         secret=True,
     ),
     Setting(

@@ -92,10 +92,6 @@ def test_definitions_name_every_job():
     assert {job.name for job in defs.resolve_all_job_defs()} >= JOBS
 
 
-# database_schema's decorator (db/assets.py) has no owners or metadata yet: to be added there.
-WITHOUT_OWNERS_YET = {"database_schema"}
-
-
 def test_every_asset_has_a_description_and_a_group():
     for spec in _asset_specs():
         assert spec.description, spec.key
@@ -104,8 +100,6 @@ def test_every_asset_has_a_description_and_a_group():
 
 def test_every_asset_has_owners_and_names_its_table_and_docs_page():
     for spec in _asset_specs():
-        if spec.key.to_user_string() in WITHOUT_OWNERS_YET:
-            continue
         assert spec.owners and all(o.startswith("team:") for o in spec.owners), spec.key
         assert spec.metadata.get("dagster/table_name"), spec.key
         assert (REPO / spec.metadata["docs"]).is_file(), spec.key

@@ -10,6 +10,8 @@ from clutch_pipeline.db.store import table_names
 @dg.asset(
     group_name="platform",
     kinds={"postgres"},
+    owners=["team:data-platform"],
+    metadata={"dagster/table_name": "schema_migrations", "docs": "docs/operations.md"},
     description=(
         "The application schema in PostgreSQL. Materializing applies the numbered migrations in sql/ "
         "that the database has not seen yet (each in its own transaction, under an advisory lock); "

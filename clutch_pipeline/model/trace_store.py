@@ -238,6 +238,16 @@ class TraceStore(ABC):
             )
         return traces
 
+    def probe_writable(self, local_file: Path, name: str) -> bool:
+        """Write ``local_file`` under ``name``, look for it, and remove it: whether this store can be
+        written (``clutch doctor``). Never touches the latest pointer. Raises what the store raises."""
+        self._prepare()
+        self._upload(local_file, name, {"purpose": "write probe"}, None)
+        try:
+            return self._stat(name) is not None
+        finally:
+            self._discard(name)
+
     @abstractmethod
     def location_of(self, name: str) -> str:
         """Where an object of this store lives, for messages and the pointer (no credentials)."""

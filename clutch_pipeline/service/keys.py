@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clutch_pipeline.settings import Settings
-from clutch_pipeline.whoop.tokens import _write_private
+from clutch_pipeline.whoop.tokens import write_private
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def api_keys(settings: Settings) -> ApiKeys:
         return ApiKeys(settings.api_keys, None)
     path = local_api_key_file(settings)
     if not path.exists():
-        _write_private(path, secrets.token_urlsafe(32) + "\n")
+        write_private(path, secrets.token_urlsafe(32) + "\n")
         log.warning("CLUTCH_API_KEYS is unset: generated a local API key in %s", path)
     keys = tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
     return ApiKeys(keys, path)

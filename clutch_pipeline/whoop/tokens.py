@@ -95,12 +95,13 @@ def token_keys(settings: Settings) -> tuple[str, ...]:
         return settings.token_keys
     path = settings.clutch_home / LOCAL_KEY_FILE
     if not path.exists():
-        _write_private(path, generate_key() + "\n")
+        write_private(path, generate_key() + "\n")
         log.warning("CLUTCH_TOKEN_KEYS is unset: generated a local token key in %s", path)
     return tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` (mode 600) with ``text`` once: when two processes race, the first one's file stays."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
