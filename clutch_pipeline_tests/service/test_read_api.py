@@ -80,7 +80,11 @@ def test_the_leaderboard_ranks_players_and_gives_the_wearables_correlation_with_
     scores = [r["mean_clutch_score"] for r in body["rows"]]
     assert len(scores) == 5 and scores == sorted(scores, reverse=True) and body["rows"][0]["rank"] == 1
     covariates = {c["covariate"]: c for c in body["correlation"]}
-    assert set(covariates) == {"recovery_score_pregame", "hrv_baseline_deviation", "sleep_performance_pregame"}
+    assert set(covariates) == {
+        "recovery_score_pregame",
+        "hrv_baseline_deviation",
+        "sleep_performance_pregame",
+    }
     for c in covariates.values():
         assert c["n"] > 3 and c["ci_low"] <= c["r"] <= c["ci_high"]
 
@@ -95,7 +99,8 @@ def test_the_latest_wearables_are_his_last_24_hours_of_readings(api, athlete):
 
 
 def test_the_summary_gives_his_days_within_the_dates_asked(api, athlete):
-    body = get(api, f"/api/players/{athlete['person']}/wearables/summary?start=2022-10-15&end=2022-10-20").json()
+    path = f"/api/players/{athlete['person']}/wearables/summary?start=2022-10-15&end=2022-10-20"
+    body = get(api, path).json()
     days = [date.fromisoformat(d["summary_date"]) for d in body["days"]]
     assert days and days == sorted(days) and all(date(2022, 10, 15) <= d <= date(2022, 10, 20) for d in days)
 
