@@ -71,9 +71,9 @@ def predict(body: PredictRequest, request: Request, config: Config, conn: Databa
     is missing stays missing (the model's indicator), and the answer says which covariates were."""
     if (body.game is None) == (body.context is None):
         raise HTTPException(400, "name a game or describe one in context (one of the two)")
+    posterior = _posterior(request, config, conn)
     player = resolved_player(body.player, conn)
     game, covariates, source = _covariates(conn, body, player)
-    posterior = _posterior(request, config, conn)
     predicted = predict_one(posterior, player["nba_person_id"], covariates)
     return {
         "player": player,
