@@ -317,5 +317,7 @@ class Prediction(BaseModel):
     known_player: bool = Field(
         description="Whether the model was fitted on him; false: his intercept is the league's (wider)."
     )
-    inputs: dict[str, float | bool | None] = Field(description="The covariate values the model was given.")
+    inputs: dict[str, bool | int | float | None] = Field(
+        description="The covariate values the model was given."
+    )
     unused_inputs: list[str] = Field(description="Inputs accepted but not in the model (e.g. home).")

@@ -102,7 +102,7 @@ def _covariates(conn: psycopg.Connection, body: PredictRequest, player: dict) ->
         row = stored.iloc[0]
         covariates = {
             "is_playoff": bool(row["is_playoff"]),
-            "days_since_last_game": _number(row["days_since_last_game"]),
+            "days_since_last_game": _whole(row["days_since_last_game"]),
             **{name: _number(row[name]) for name in _WEARABLES_NAMES.values()},
         }
         source = "pregame_context"
@@ -123,6 +123,11 @@ def _covariates(conn: psycopg.Connection, body: PredictRequest, player: dict) ->
 
 def _number(value) -> float | None:
     return None if value is None or value != value else float(value)  # NaN != NaN
+
+
+def _whole(value) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
 
 
 _LOCK = threading.Lock()
