@@ -180,13 +180,14 @@ WHERE a.game_id = %(game)s
 ORDER BY a.action_timestamp, a.source_action_key, a.action_type
 """
 
-# Each raw action's score, in game order (the feeds leave it empty on actions that do not score).
+# Each raw action's score, in game order (the feeds leave it empty on actions that do not score), from
+# one source when a game was loaded from both.
 _SCORES = """
+WITH game AS (SELECT nba_game_id FROM games WHERE game_id = %(game)s),
+     chosen AS (SELECT min(r.source) AS source FROM nba_raw_actions r JOIN game USING (nba_game_id))
 SELECT r.payload->>'period' AS period, r.payload->>'clock' AS clock,
        r.payload->>'scoreHome' AS home, r.payload->>'scoreAway' AS away
-FROM nba_raw_actions r JOIN games g ON g.nba_game_id = r.nba_game_id
-WHERE g.game_id = %(game)s AND r.source = (SELECT min(source) FROM nba_raw_actions x
-                                           WHERE x.nba_game_id = g.nba_game_id)
+FROM nba_raw_actions r JOIN game USING (nba_game_id) JOIN chosen USING (source)
 ORDER BY r.action_order
 """
 
