@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from clutch_pipeline.nba.clock import period_seconds
+from clutch_pipeline.game_clock import period_seconds
 from clutch_pipeline.nba.parse import PlayAction, parse_play_by_play
 from clutch_pipeline.nba.times import (
     ANCHOR_LABEL,

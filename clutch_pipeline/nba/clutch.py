@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from clutch_pipeline.nba.clock import REGULATION_PERIODS
+from clutch_pipeline.game_clock import REGULATION_PERIODS
 from clutch_pipeline.nba.parse import PlayAction
 
 CLUTCH_SECONDS = 300.0

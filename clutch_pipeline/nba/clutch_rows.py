@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from clutch_pipeline.nba.clock import format_clock
+from clutch_pipeline.game_clock import format_clock
 from clutch_pipeline.nba.clutch import ClutchWindow, PlayerClutchAction
 from clutch_pipeline.nba.parse import PlayAction
 from clutch_pipeline.nba.shots import ShotCounts, ShotModel

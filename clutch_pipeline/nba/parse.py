@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from clutch_pipeline.nba.clock import parse_clock
+from clutch_pipeline.game_clock import parse_clock
 
 TEAM_ID_MIN, TEAM_ID_MAX = 1610612700, 1610612799
 SOURCE_V3 = "v3"

@@ -55,7 +55,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from clutch_pipeline.nba.clock import REGULATION_PERIODS, elapsed_game_seconds
+from clutch_pipeline.game_clock import REGULATION_PERIODS, elapsed_game_seconds
 from clutch_pipeline.nba.parse import SOURCE_CDN, PlayAction
 
 EASTERN = ZoneInfo("America/New_York")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clutch_pipeline.nba.clock import elapsed_game_seconds, format_clock, parse_clock
+from clutch_pipeline.game_clock import elapsed_game_seconds, format_clock, parse_clock
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg.rows import dict_row
 
+from clutch_pipeline.game_clock import elapsed_game_seconds, parse_clock
+
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _NBA_GAME_ID = re.compile(r"00[1-6][0-9]{7}")
 # Game clocks as the feeds write them ('PT04M59.00S') and as our clutch tables do ('4:59', '0:24.6').
-_CLOCK = re.compile(r"PT(\d+)M(\d+(?:\.\d+)?)S|(\d+):(\d+(?:\.\d+)?)")
 # The pregame wearables the model uses, as clutch_game_scores names them.
 COVARIATES = ("recovery_score_pregame", "hrv_baseline_deviation", "sleep_performance_pregame")
 
@@ -138,16 +139,14 @@ def player_clutch_games(conn: psycopg.Connection, player_id: uuid.UUID, season: 
 
 
 def elapsed_seconds(period: int | None, clock: str | None) -> float | None:
-    """Seconds since tip-off on the game clock at ``clock`` ('4:56', 'PT04M56.00S') of ``period``:
-    periods of 12 minutes, overtimes of 5 (the NBA stage's rule, nba/clock.py; stages share no code)."""
-    match = _CLOCK.fullmatch(clock or "")
-    if period is None or not match:
+    """Seconds since tip-off on the game clock at ``clock`` ('4:56', 'PT04M56.00S') of ``period``
+    (``game_clock``: periods of 12 minutes, overtimes of 5); None when either is missing or malformed."""
+    if period is None or not clock:
         return None
-    minutes, seconds = (match[1], match[2]) if match[1] is not None else (match[3], match[4])
-    left = int(minutes) * 60 + float(seconds)
-    period = int(period)
-    before = min(period - 1, 4) * 720 + max(period - 5, 0) * 300
-    return round(before + (720 if period <= 4 else 300) - left, 1)
+    try:
+        return round(elapsed_game_seconds(int(period), parse_clock(clock)), 1)
+    except ValueError:
+        return None
 
 
 _SITUATIONS = """
