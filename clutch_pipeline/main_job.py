@@ -110,7 +110,8 @@ class MainJobOptions:
 
     ``readiness_csv``: the simulator's latent readiness (``person_id,date,readiness``) on the days it
     names; ``plant_effect``: tie each athlete's game-day readiness to his clutch points over expected
-    that game with this strength (``whoop/simulator/planted.py``), on top of the CSV when both are given.
+    that game with this strength (``whoop/simulator/planted.py``), on top of the CSV when both are given;
+    ``seed``: the simulator's (its physiology's random draws and the planted noise).
     """
 
     archive: Path = MAIN_JOB_ARCHIVE
@@ -125,8 +126,9 @@ class MainJobOptions:
             digest = hashlib.sha256(Path(self.readiness_csv).read_bytes()).hexdigest()[:12]
             parts.append(f"readiness from {Path(self.readiness_csv).name} (sha256 {digest})")
         if self.plant_effect is not None:
-            parts.append(f"planted effect {self.plant_effect:g} on {PLANTED_ON}, seed {self.seed}")
-        return "; ".join(parts) or DEFAULT_READINESS
+            parts.append(f"planted effect {self.plant_effect:g} on {PLANTED_ON}")
+        label = "; ".join(parts) or DEFAULT_READINESS
+        return label if self.seed == 0 else f"{label}, simulator seed {self.seed}"
 
 
 DEFAULT_READINESS = "the simulator's own readiness (independent of play)"
@@ -256,13 +258,14 @@ def simulated_whoop(
     first: date,
     last: date,
     readiness: dict[tuple[int, date], float] | None = None,
+    seed: int = 0,
 ) -> Iterator[tuple[SimulatedConsent, WhoopResource]]:
     """The simulator for the players of the games ``first``..``last``, every athlete consented, and the
     WHOOP resource pointed at the simulator for the sync run (handed to the run, never exported)."""
     with connect(urls.app) as conn:
         # Players as the NBA stage records them (``players``), not every person id of the raw actions.
         person_ids = whoop_store.known_players(conn, players_of_games(conn, first, last))
-        athletes = build_athletes(conn, person_ids, first, last, readiness=readiness)
+        athletes = build_athletes(conn, person_ids, first, last, readiness=readiness, seed=seed)
     simulator = WhoopSimulator(
         athletes,
         client_id=SIMULATOR_CLIENT_ID,
@@ -369,7 +372,8 @@ def _whoop_step(context: StepContext, title: str) -> StepOutcome:
     _refuse_another_readiness(context, wanted)
     readiness = _readiness(context, first, last)
     step.note(f"readiness: {wanted}" + (f", {len(readiness)} athlete-days set" if readiness else ""))
-    with simulated_whoop(context.settings, context.urls, first, last, readiness) as (consent, resource):
+    whoop = simulated_whoop(context.settings, context.urls, first, last, readiness, context.options.seed)
+    with whoop as (consent, resource):
         step.note(str(consent))
         if not consent.authorized_now:
             step.note("sync: nothing to do (no athlete was newly authorized; their days are synced)")
