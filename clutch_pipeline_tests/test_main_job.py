@@ -101,8 +101,8 @@ def test_without_a_planted_effect_no_positive_recovery_effect_is_found(main_job_
 @pytest.mark.xfail(
     strict=True,
     reason="measured: on the month, unplanted, recovery's interval lies below 0 (seed 0: -1.7 [-3.2, -0.2]) "
-    "beside an HRV effect above it, the same split at simulator seeds 1 and 2: a structural association "
-    "of the simulator's schedule-driven physiology with clutch play, not yet explained (docs/main-job.md)",
+    "beside an HRV effect above it; the same direction at simulator seeds 1 and 2: an association "
+    "of the schedule-driven physiology with the month's clutch play, gone on the season (docs/main-job.md)",
 )
 def test_without_a_planted_effect_the_recovery_interval_covers_zero(main_job_database):
     recovery = _recovery(_latest_published_effects(main_job_database))
