@@ -5,19 +5,27 @@ partitions cannot share a Dagster run, so the main job is a list of steps, each 
 launched through ``runs.py`` on the instance in use; every step shows up in the Dagster UI like any
 other run. A new stage adds its step to ``MAIN_JOB_STEPS``.
 
-The steps:
+The steps (docs/main-job.md):
 
 1. ``apply_schema``: migrations.
-2. ``load_nba_games``: the bundled 2022-23 sample (40 games) and its clutch time.
-3. WHOOP: the players of those games are simulated WHOOP members (``whoop/simulator``); those without a
+2. ``load_nba_games``: the bundled first month of 2022-23 (``MAIN_JOB_ARCHIVE``, 222 games) and its
+   clutch time.
+3. WHOOP: the players of those games are simulated WHOOP members (``whoop/simulator``), their readiness
+   the simulator's own, a CSV's, or planted on their clutch play (``MainJobOptions``); those without a
    valid consent go through the real OAuth flow against our own callback (``service/`` on loopback),
    then ``sync_whoop`` syncs the days around the games (from far enough before the first game for HRV
    baselines) for the athletes who were just authorized.
 4. ``refresh_daily_summaries``: the local days whose WHOOP records changed (what the sensor
    ``wearables_summary_refresh`` does in production).
-5. ``align_clutch_games`` for the sample's season: pregame context, clutch actions' wearables context,
-   clutch scores and features; the report gives the share of clutch actions that found wearables
-   context and the five best game clutch scores.
+5. ``align_clutch_games`` for the season: pregame context, clutch actions' wearables context, clutch
+   scores and features; the report gives the share of clutch actions that found wearables context and
+   the five best game clutch scores.
+6. ``fit_clutch_model`` as a backtest: fitted on every day but the last, the last day predicted.
+7. ``fit_clutch_model``: fitted on every scored game, its blocking checks, the trace published, the
+   upcoming games predicted (offline: none).
+
+The report (``report_lines``) gives the data, the model's checks, its holdout beside the baseline, the
+wearables effects with their 94% intervals and a verdict, where the trace is and how to open the pages.
 
 A second ``clutch run`` changes nothing it does not need to: the simulator keeps its client secret and
 the grants it issued under ``CLUTCH_HOME/whoop-simulator``, athletes whose consent is still valid are
