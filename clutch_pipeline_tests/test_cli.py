@@ -335,3 +335,14 @@ def test_two_clutch_runs_at_once_on_a_fresh_home_one_runs_the_other_says_so(cli_
     refused = next(out for process, out in zip(started, outputs, strict=True) if process.returncode == 1)
     assert refused.strip().splitlines()[-1].startswith("Error: another `clutch run` is running on ")
     assert "Traceback" not in "".join(outputs)
+
+
+def test_clutch_run_with_an_unreadable_readiness_csv_says_so_in_one_line(cli_env, clutch_command, tmp_path):
+    csv = tmp_path / "readiness.csv"
+    csv.write_text("person,date\n1,2022-10-20\n")
+
+    result = subprocess.run(
+        [*clutch_command, "run", "--readiness", str(csv)], env=cli_env, capture_output=True, text=True
+    )
+
+    assert _one_line_failure(result) == f"Error: {csv}: missing column(s) person_id, readiness"
