@@ -72,24 +72,26 @@ def ran_twice(tmp_path_factory, clutch_command) -> Ran:
 def test_clutch_run_succeeds_on_a_fresh_clutch_home_and_leaves_no_server_running(ran_twice):
     result = ran_twice.first
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[1/6] schema: apply migrations" in result.stdout
-    assert "[2/6] nba: load the bundled 2022-23 sample" in result.stdout
-    assert "[3/6] whoop: the sample's players consent" in result.stdout
-    assert "[4/6] alignment: daily summaries" in result.stdout
-    assert "[5/6] alignment: pregame context, clutch scores and features" in result.stdout
-    assert "[6/6] model: fit on the sample's days but the last, predict the last day" in result.stdout
-    assert "clutch run finished: 6 step(s) succeeded" in result.stdout
+    assert "[1/7] schema: apply migrations" in result.stdout
+    assert "[2/7] nba: load the bundled 2022-23 games" in result.stdout
+    assert "[3/7] whoop: the players consent" in result.stdout
+    assert "[4/7] alignment: daily summaries" in result.stdout
+    assert "[5/7] alignment: pregame context, clutch scores and features" in result.stdout
+    assert "[6/7] model: backtest: fit on the days but the last, predict the last day" in result.stdout
+    assert "[7/7] model: fit on every scored game, check, publish the trace, predict" in result.stdout
+    assert "clutch run finished: 7 step(s) succeeded" in result.stdout
     assert "database_schema: schema_version=" in result.stdout
-    assert "nba_play_by_play: games_requested=39, games_loaded=39, games_failed=0" in result.stdout
-    assert "clutch_situations: 58 rows" in result.stdout
+    assert "nba_play_by_play: games_requested=222, games_loaded=222, games_failed=0" in result.stdout
+    assert "clutch_situations: 228 rows" in result.stdout
     assert _processes_using(Path(ran_twice.env["CLUTCH_HOME"])) == []
 
 
-def test_clutch_run_authorizes_every_player_of_the_sample_and_syncs_his_days(ran_twice):
+def test_clutch_run_authorizes_every_player_of_the_month_and_syncs_his_days(ran_twice):
     out = ran_twice.first.stdout
-    assert "371 athletes; 0 already consented with valid tokens (left alone), 371 authorized now" in out
-    assert "devices=371, devices_synced=371, devices_failed=0" in out
+    assert "455 athletes; 0 already consented with valid tokens (left alone), 455 authorized now" in out
+    assert "devices=455, devices_synced=455, devices_failed=0" in out
     assert "wearables_readings: " in out
+    assert "readiness: the simulator's own readiness (independent of play)" in out
 
 
 def _table_lines(out: str) -> list[str]:
@@ -99,7 +101,7 @@ def _table_lines(out: str) -> list[str]:
 def test_clutch_run_twice_leaves_valid_consents_alone_and_spends_no_whoop_request(ran_twice):
     second = ran_twice.second
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "371 already consented with valid tokens (left alone), 0 authorized now" in second.stdout
+    assert "455 already consented with valid tokens (left alone), 0 authorized now" in second.stdout
     assert "sync: nothing to do" in second.stdout
     # Every table as the first run left it: no state, token, request or reading added.
     assert _table_lines(second.stdout) == _table_lines(ran_twice.first.stdout)
@@ -126,10 +128,10 @@ def test_clutch_run_twice_aligns_nothing_again(ran_twice):
     assert "model: nothing to do" in second
 
 
-def test_clutch_run_backtests_the_model_on_the_sample_s_last_day(ran_twice):
+def test_clutch_run_backtests_the_model_on_the_month_s_last_day(ran_twice):
     out = ran_twice.first.stdout
     backtest = re.search(
-        r"backtest: fitted on the games before 2022-10-23, predicted the (\d+) player-games of 2022-10-23 "
+        r"backtest: fitted on the games before 2022-11-17, predicted the (\d+) player-games of 2022-11-17 "
         r"\((\d+) with wearables\): RMSE ([\d.]+) points \(the player's mean: ([\d.]+)\), (\d+)% inside",
         out,
     )
@@ -140,8 +142,30 @@ def test_clutch_run_backtests_the_model_on_the_sample_s_last_day(ran_twice):
     assert "max_rhat" in out and "exact_posterior_agreement_mcse" in out
 
 
+def test_clutch_run_publishes_the_fit_on_every_game_and_reports_its_checks_and_effects(ran_twice):
+    out = ran_twice.first.stdout
+    assert re.search(
+        r"model clutch_model_v1_\d{8}T\d{6}Z: R-hat max 1\.\d{4}, bulk ESS min \d+, divergences 0, "
+        r"exact-posterior distance [\d.]+ MCSE: every blocking check passed",
+        out,
+    ), out
+    assert re.search(r"holdout \(\d+ player-games\): RMSE [\d.]+ points \(the player's mean: [\d.]+\)", out)
+    for effect in ("recovery", "HRV baseline deviation", "sleep performance"):
+        assert re.search(
+            rf"  {effect}: [+-][\d.]+ points per sd, 94% interval \[[+-][\d.]+, [+-][\d.]+\]", out
+        )
+    assert re.search(
+        r"^wearables: (no wearables effect found: every 94% interval covers 0|effect found: )", out, re.M
+    )
+    trace = Path(ran_twice.env["CLUTCH_HOME"]) / "traces"
+    assert re.search(rf"^trace: {re.escape(str(trace))}/clutch_model_v1_\d{{8}}T\d{{6}}Z\.nc$", out, re.M)
+    assert "predictions: 0 of upcoming games (none is scheduled: the data is from 2022)" in out
+    assert "pages: `clutch serve`, then http://127.0.0.1:8000/sign-in" in out
+    assert "the Dagster UI: `clutch dev`" in out
+
+
 def test_clutch_run_twice_loads_no_game_again(ran_twice):
-    assert "games_loaded=0, games_failed=0, games_unchanged=39" in ran_twice.second.stdout
+    assert "games_loaded=0, games_failed=0, games_unchanged=222" in ran_twice.second.stdout
 
 
 def test_clutch_run_records_its_runs_in_the_dagster_storage(ran_twice):
@@ -311,3 +335,14 @@ def test_two_clutch_runs_at_once_on_a_fresh_home_one_runs_the_other_says_so(cli_
     refused = next(out for process, out in zip(started, outputs, strict=True) if process.returncode == 1)
     assert refused.strip().splitlines()[-1].startswith("Error: another `clutch run` is running on ")
     assert "Traceback" not in "".join(outputs)
+
+
+def test_clutch_run_with_an_unreadable_readiness_csv_says_so_in_one_line(cli_env, clutch_command, tmp_path):
+    csv = tmp_path / "readiness.csv"
+    csv.write_text("person,date\n1,2022-10-20\n")
+
+    result = subprocess.run(
+        [*clutch_command, "run", "--readiness", str(csv)], env=cli_env, capture_output=True, text=True
+    )
+
+    assert _one_line_failure(result) == f"Error: {csv}: missing column(s) person_id, readiness"

@@ -38,28 +38,53 @@ main.add_command(whoop.whoop)
 
 
 @main.command()
-def run() -> None:
-    """Run the main job: materialize the whole asset graph once, in order, and print a report.
+@click.option(
+    "--readiness",
+    "readiness_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV person_id,date,readiness: the WHOOP simulator's latent readiness (standard-normal units) "
+    "on the days it names.",
+)
+@click.option(
+    "--plant-effect",
+    type=float,
+    help="Tie each athlete's game-day readiness to his clutch points over expected that game with this "
+    "strength (readiness sds per sd); the model should then find a recovery effect.",
+)
+def run(readiness_csv: Path | None, plant_effect: float | None) -> None:
+    """Run the main job: every stage in order on the bundled games, then a report.
 
     Uses the Dagster instance and database in use (embedded by default), bundled data and local
     simulators. Every step is a Dagster run you can inspect later in `clutch dev`. A second run changes
-    only what needs changing; two at once on one database are refused.
+    only what needs changing; two at once on one database are refused, and so is a run whose readiness
+    differs from the one the database's WHOOP data was synced with (docs/main-job.md).
     """
-    from clutch_pipeline.main_job import MainJobAlreadyRunning, run_main_job
+    from clutch_pipeline.main_job import (
+        MainJobAlreadyRunning,
+        MainJobOptions,
+        MainJobOptionsConflict,
+        run_main_job,
+    )
 
     def on_step(number: int, total: int, title: str) -> None:
-        console.print(f"[{number}/{total}] {title}")
+        console.print(f"[{number}/{total}] {title}", markup=False)
 
     def on_note(text: str) -> None:
-        console.print(f"  {text}")
+        console.print(f"  {text}", markup=False)
 
     def on_outcome(outcome) -> None:
         for report in outcome.reports:
             state = "done" if report.success else "FAILED"
             console.print(f"  {state} in {report.seconds:.1f} s (run {report.run_id})")
 
-    with one_line_errors(DatabaseUnreachable, MainJobAlreadyRunning):
-        report = run_main_job(load_settings(), on_step, progress_printer(), on_outcome, on_note)
+    options = MainJobOptions(readiness_csv=readiness_csv, plant_effect=plant_effect)
+    if readiness_csv is not None:
+        from clutch_pipeline.whoop.simulator import load_readiness_csv
+
+        with one_line_errors(ValueError):
+            load_readiness_csv(readiness_csv)  # a CSV that cannot be read fails here, before any step
+    with one_line_errors(DatabaseUnreachable, MainJobAlreadyRunning, MainJobOptionsConflict):
+        report = run_main_job(load_settings(), on_step, progress_printer(), on_outcome, on_note, options)
     _print_main_job_report(report)
     if not report.success:
         sys.exit(1)
@@ -67,19 +92,25 @@ def run() -> None:
 
 def _print_main_job_report(report) -> None:
     from clutch_pipeline.db.connection import redact
+    from clutch_pipeline.main_job import report_lines
 
     where = "embedded PostgreSQL" if report.urls.embedded else "PostgreSQL"
     console.print()
-    console.print(f"Report ({where} {redact(report.urls.app)})")
+    console.print(f"Report ({where} {redact(report.urls.app)})", markup=False)
     for step in report.steps:
         for run in step.reports:
             for asset, facts in run.facts().items():
-                console.print(f"  {asset}: {facts}")
+                console.print(f"  {asset}: {facts}", markup=False)
     populated = {t: n for t, n in report.table_rows.items() if n}
     console.print(f"  tables: {len(report.table_rows)}, of which with rows: {len(populated)}")
     for table, rows in sorted(populated.items()):
         console.print(f"    {table}: {rows:,} rows")
-    console.print(f"  Dagster runs recorded in {redact(report.urls.dagster)}; see them with `clutch dev`.")
+    console.print()
+    for line in report_lines(report):
+        console.print(line, markup=False)
+    console.print(
+        f"Dagster runs recorded in {redact(report.urls.dagster)}; see them with `clutch dev`.", markup=False
+    )
     if report.success:
         console.print(
             f"clutch run finished: {len(report.steps)} step(s) succeeded in {report.seconds:.1f} s."
@@ -87,7 +118,9 @@ def _print_main_job_report(report) -> None:
         return
     failed = report.steps[-1]
     error = next((r.error for r in failed.reports if not r.success), None)
-    console.print(f"clutch run FAILED at '{failed.title}' after {report.seconds:.1f} s: {error}")
+    console.print(
+        f"clutch run FAILED at '{failed.title}' after {report.seconds:.1f} s: {error}", markup=False
+    )
 
 
 @main.command()

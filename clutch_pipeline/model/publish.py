@@ -248,6 +248,17 @@ class Backtest:
     coverage: float | None = None
     reason: str | None = None
 
+    def figures(self) -> dict:
+        """The comparison with what happened, as stored in the run's ``holdout`` (``backtest_day``)."""
+        return {
+            "day": self.day.isoformat() if self.day else None,
+            "predictions": self.predictions,
+            "with_wearables": self.with_wearables,
+            "rmse": self.rmse,
+            "baseline_rmse": self.baseline_rmse,
+            "coverage_94": self.coverage,
+        }
+
     def summary(self) -> str:
         if self.reason:
             return f"backtest: {self.reason}"
@@ -286,7 +297,11 @@ def backtest(
     ids = store.uuids_of(conn, [int(p) for p in target["player_id"]], list(target["game_id"]))
     rows = prediction_rows(posterior, target, "backtest", ids)
     store.write_predictions(conn, rows)
-    return _compared(day, run, rows, frame[frame["game_date"] < day], target)
+    result = _compared(day, run, rows, frame[frame["game_date"] < day], target)
+    # Kept with the run, so a report can give the backtest's figures without refitting.
+    run.row["holdout"] = {**(run.row.get("holdout") or {}), "backtest_day": result.figures()}
+    store.record_run(conn, run.row)
+    return result
 
 
 def _compared(day, run: ModelRun, rows: list[dict], train: pd.DataFrame, target: pd.DataFrame) -> Backtest:

@@ -209,3 +209,9 @@ def _write_predictions(conn: psycopg.Connection, rows: Sequence[dict]) -> int:
     ).rowcount
     conn.execute("TRUNCATE prediction_stage")
     return written
+
+
+def prediction_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """clutch_predictions rows by purpose ('upcoming', 'backtest', ...)."""
+    rows = conn.execute("SELECT purpose, count(*) FROM clutch_predictions GROUP BY purpose ORDER BY 1")
+    return {purpose: int(n) for purpose, n in rows.fetchall()}

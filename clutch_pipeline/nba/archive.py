@@ -26,6 +26,9 @@ from clutch_pipeline.nba.parse import loads_with_texts
 MANIFEST_NAMES = ("MANIFEST.csv", "manifest.csv")
 # 39 real games of 2022-23, bundled for `clutch run` and tests (see sample/README.md).
 SAMPLE_ARCHIVE = Path(__file__).resolve().parent / "sample" / "pbp_2022_23_first40_nbacom_v3.tar.xz"
+# The season's first month (2022-10-18 to 2022-11-17, 222 games), bundled for `clutch run`: enough
+# player-games per player for the hierarchical model and its checks to mean something.
+MAIN_JOB_ARCHIVE = Path(__file__).resolve().parent / "sample" / "pbp_2022_23_first_month_nbacom_v3.tar.xz"
 
 
 class ArchiveError(ValueError):

@@ -88,3 +88,29 @@ def player_names(
         (person_ids,),
     ).fetchall()
     return {int(p): (first, last, full) for p, first, last, full in rows}
+
+
+def clutch_poe_by_player_game(
+    conn: psycopg.Connection, start: date, end: date
+) -> list[tuple[int, date, float]]:
+    """(person id, game date, his clutch points over expected that game) for every player-game of
+    ``start`` to ``end`` with a clutch action, as the NBA stage wrote them (``clutch_player_actions``):
+    what a planted readiness is tied to. Actions without a shot count 0."""
+    rows = conn.execute(
+        """
+        SELECT p.nba_person_id, g.game_date, COALESCE(sum(a.points_over_expected), 0)::float8
+        FROM clutch_player_actions a
+        JOIN games g USING (game_id)
+        JOIN players p USING (player_id)
+        WHERE g.game_date BETWEEN %s AND %s
+        GROUP BY p.nba_person_id, g.game_date
+        ORDER BY p.nba_person_id, g.game_date
+        """,
+        (start, end),
+    ).fetchall()
+    return [(int(p), d, float(v)) for p, d, v in rows]
+
+
+def any_device(conn: psycopg.Connection) -> bool:
+    """Whether any athlete has a wearables device: WHOOP data may have been synced."""
+    return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM wearables_devices)").fetchone()[0])
