@@ -20,11 +20,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from clutch_pipeline.service.config import WEBHOOK_MAX_BYTES, ServiceConfig
-from clutch_pipeline.service.routers import auth, health, wearables, webhooks
+from clutch_pipeline.service.routers import auth, health, pages, wearables, webhooks
 
 __all__ = ["WEBHOOK_MAX_BYTES", "ServiceConfig", "create_app"]
 
-ROUTERS = (auth.router, wearables.router, webhooks.router, health.router)
+ROUTERS = (auth.router, wearables.router, webhooks.router, health.router, pages.router)
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -32,4 +32,5 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.state.config = config
     for router in ROUTERS:
         app.include_router(router)
+    pages.mount_static(app)
     return app

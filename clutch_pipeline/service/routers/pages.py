@@ -207,7 +207,11 @@ def _periods(detail: dict) -> int:
 
 def _margin_chart(game: dict, detail: dict) -> str:
     margin = [(float(m["elapsed_s"]), float(m["margin"])) for m in detail["margin"]]
-    windows = [(float(s["start_elapsed_s"]), float(s["end_elapsed_s"])) for s in detail["situations"]]
+    windows = [
+        (float(s["start_elapsed_s"]), float(s["end_elapsed_s"]))
+        for s in detail["situations"]
+        if s["start_elapsed_s"] is not None and s["end_elapsed_s"] is not None
+    ]
     markers = [
         charts.Marker(
             float(a["elapsed_s"]),
