@@ -95,4 +95,4 @@ def csrf_ok(secret: bytes, credential: str | None, token: str | None) -> bool:
 def consent_link(secret: bytes, base_url: str, nba_person_id: int, expires_at: datetime) -> str:
     """The athlete's own consent page, reachable without signing in until ``expires_at``."""
     token = sign(secret, CONSENT_LINK, str(nba_person_id), expires_at)
-    return f"{base_url.rstrip('/')}/players/{nba_person_id}/wearables/consent?link={token}"
+    return f"{base_url.rstrip('/')}/players/{nba_person_id}/wearables/consent?token={token}"

@@ -53,11 +53,12 @@ SEASON = re.compile(r"\d{4}-\d{2}")
 FORM_MAX_BYTES = 8 * 1024
 LEADERBOARD_PAGE = 50
 # Athletes' data must not be cached by the browser or a proxy, framed by another site (a revoke button
-# under someone else's page), nor leak the consent link's token to WHOOP through the Referer.
+# under someone else's page), nor leak the consent link's token to another site through the Referer
+# ("same-origin", not "no-referrer": with that, Chromium sends "Origin: null" on our own forms).
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
 }
@@ -114,7 +115,9 @@ async def sign_in(request: Request, config: Config) -> Response:
         return page("sign_in.html", 503, next=target, error=f"Sign-in is off: no {missing} is configured.")
     if not _same_origin(request) or not key_ok(config, fields.get("key", "")):
         log.warning("pages: sign-in refused (wrong key)")
-        return page("sign_in.html", 401, next=target, error="That key is not one of this service's API keys.")
+        return page(
+            "sign_in.html", 401, next=target, error="That key is not one of the API keys of this service."
+        )
     response = RedirectResponse(target, status_code=303)
     start_session(response, request, config)
     return response
@@ -340,10 +343,10 @@ def consent_page(ref: str, request: Request, config: Config, token: str | None =
         if isinstance(access, Response):
             return access
         viewer, player = access
-        status = whoop_store.consent_status(conn, player["nba_person_id"])
+        consent = whoop_store.consent_status(conn, player["nba_person_id"])
         retention = page_store.retention_days(conn, player["nba_person_id"])
     context = _consent_context(config, viewer, player)
-    return page("consent.html", status=status, retention_days=retention, **context)
+    return page("consent.html", consent=consent, retention_days=retention, **context)
 
 
 async def _checked_post(request: Request, config: ServiceConfig, conn: psycopg.Connection, ref: str):
