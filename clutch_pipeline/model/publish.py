@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from clutch_pipeline.model import store
-from clutch_pipeline.model.data import COLUMNS, OPTIONAL, ModelInput, ModelInputError
+from clutch_pipeline.model.data import COLUMNS, OPTIONAL, WEARABLES, ModelInput, ModelInputError
 from clutch_pipeline.model.fit import FitConfig, FitResult, fit_model
 from clutch_pipeline.model.report import posterior_from_storage, report, to_inference_data_for_storage
 from clutch_pipeline.model.trace_store import TraceStore, TraceStoreError, trace_name
@@ -304,3 +304,37 @@ def _compared(day, run: ModelRun, rows: list[dict], train: pd.DataFrame, target:
         baseline_rmse=float(np.sqrt(np.mean((baseline - observed) ** 2))),
         coverage=float(np.mean(inside)),
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# One prediction asked for (the service's POST /api/analytics/clutch/predict)
+
+
+def predict_one(posterior: Posterior, nba_person_id: int, covariates: dict[str, float | bool | None]) -> dict:
+    """One player-game predicted from ``covariates`` (the model's names: its wearables and context; a
+    missing value is None and stays missing: the model's indicator rule, never a filled-in value).
+    Returns the predictive mean and 94% interval (clipped to 0-100), whether wearables were used,
+    whether the model knows the player, and which covariates were missing."""
+    wearables = {name: covariates.get(name) for name in WEARABLES}
+    row = {
+        "player_id": str(nba_person_id),
+        "has_wearables_data": any(v is not None for v in wearables.values()),
+        **{name: np.nan if v is None else float(v) for name, v in wearables.items()},
+        "score_margin": float(covariates["score_margin"]),
+        "is_playoff": float(bool(covariates["is_playoff"])),
+        "days_since_last_game": _nan_if_none(covariates.get("days_since_last_game")),
+    }
+    out = posterior.predict(pd.DataFrame([row])).iloc[0]
+    missing = [n for n in (*WEARABLES, "days_since_last_game") if covariates.get(n) is None]
+    return {
+        "predicted_clutch_score": round(float(np.clip(out["predicted"], 0, 100)), 2),
+        "interval_low": round(float(np.clip(out["lower"], 0, 100)), 2),
+        "interval_high": round(float(np.clip(out["upper"], 0, 100)), 2),
+        "wearables_used": bool(out["wearables_used"]),
+        "known_player": bool(out["known_player"]),
+        "missing_covariates": missing,
+    }
+
+
+def _nan_if_none(value) -> float:
+    return np.nan if value is None or pd.isna(value) else float(value)

@@ -34,8 +34,14 @@ def test_every_endpoint_belongs_to_the_router_of_its_area():
     assert areas == {
         ("GET", "/api/auth/whoop/callback"): ["auth"],
         ("GET", "/api/players/{nba_person_id}/wearables/authorize"): ["auth"],
-        ("GET", "/api/players/{nba_person_id}/wearables/consent-status"): ["wearables"],
-        ("DELETE", "/api/players/{nba_person_id}/wearables/revoke-consent"): ["wearables"],
+        ("GET", "/api/players/{player}/wearables/consent-status"): ["wearables"],
+        ("DELETE", "/api/players/{player}/wearables/revoke-consent"): ["wearables"],
+        ("GET", "/api/players/{player}/wearables/latest"): ["wearables"],
+        ("GET", "/api/players/{player}/wearables/summary"): ["wearables"],
+        ("GET", "/api/players/{player}/clutch-performance"): ["clutch"],
+        ("GET", "/api/games/{game}/clutch-situations"): ["clutch"],
+        ("GET", "/api/analytics/clutch/leaderboard"): ["analytics"],
+        ("POST", "/api/analytics/clutch/predict"): ["analytics"],
         ("POST", "/api/webhooks/whoop"): ["webhooks"],
         ("GET", "/api/health"): ["health"],
     }
@@ -57,5 +63,11 @@ def test_the_api_key_is_checked_before_a_database_connection_is_opened():
             ("GET", "/api/players/1/wearables/consent-status"),
             ("DELETE", "/api/players/1/wearables/revoke-consent"),
             ("GET", "/api/players/1/wearables/authorize"),
+            ("GET", "/api/players/1/wearables/latest"),
+            ("GET", "/api/players/1/wearables/summary?start=2022-10-01&end=2022-10-02"),
+            ("GET", "/api/players/1/clutch-performance"),
+            ("GET", "/api/games/0022200001/clutch-situations"),
+            ("GET", "/api/analytics/clutch/leaderboard"),
+            ("POST", "/api/analytics/clutch/predict"),
         ]:
             assert requests.request(method, base_url + path, timeout=5).status_code == 401

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg.rows import dict_row
 
-from clutch_pipeline.nba.clock import elapsed_game_seconds, parse_clock
-
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _NBA_GAME_ID = re.compile(r"00[1-6][0-9]{7}")
+# Game clocks as the feeds write them ('PT04M59.00S') and as our clutch tables do ('4:59', '0:24.6').
+_CLOCK = re.compile(r"PT(\d+)M(\d+(?:\.\d+)?)S|(\d+):(\d+(?:\.\d+)?)")
 # The pregame wearables the model uses, as clutch_game_scores names them.
 COVARIATES = ("recovery_score_pregame", "hrv_baseline_deviation", "sleep_performance_pregame")
 
@@ -92,6 +92,11 @@ def resolve_game(conn: psycopg.Connection, ref: str) -> dict | None:
 # A player's clutch season
 
 
+def latest_season(conn: psycopg.Connection) -> str | None:
+    """The latest season with game clutch scores (what a page shows when none is asked)."""
+    return conn.execute("SELECT max(season) FROM clutch_game_scores").fetchone()[0]
+
+
 def player_seasons(conn: psycopg.Connection, player_id: uuid.UUID) -> list[str]:
     """The seasons in which he has game clutch scores, newest first."""
     rows = conn.execute(
@@ -132,14 +137,17 @@ def player_clutch_games(conn: psycopg.Connection, player_id: uuid.UUID, season: 
 # A game's clutch windows, score margin and clutch actions
 
 
-def elapsed_seconds(period: int, clock: str | None) -> float | None:
-    """Seconds since tip-off on the game clock at ``clock`` ('4:56', 'PT04M56.00S') of ``period``."""
-    if clock is None:
+def elapsed_seconds(period: int | None, clock: str | None) -> float | None:
+    """Seconds since tip-off on the game clock at ``clock`` ('4:56', 'PT04M56.00S') of ``period``:
+    periods of 12 minutes, overtimes of 5 (the NBA stage's rule, nba/clock.py; stages share no code)."""
+    match = _CLOCK.fullmatch(clock or "")
+    if period is None or not match:
         return None
-    try:
-        return round(elapsed_game_seconds(int(period), parse_clock(clock)), 1)
-    except ValueError:
-        return None
+    minutes, seconds = (match[1], match[2]) if match[1] is not None else (match[3], match[4])
+    left = int(minutes) * 60 + float(seconds)
+    period = int(period)
+    before = min(period - 1, 4) * 720 + max(period - 5, 0) * 300
+    return round(before + (720 if period <= 4 else 300) - left, 1)
 
 
 _SITUATIONS = """
@@ -172,13 +180,14 @@ WHERE a.game_id = %(game)s
 ORDER BY a.action_timestamp, a.source_action_key, a.action_type
 """
 
-# Each raw action's score, in game order (the feeds leave it empty on actions that do not score).
+# Each raw action's score, in game order (the feeds leave it empty on actions that do not score), from
+# one source when a game was loaded from both.
 _SCORES = """
+WITH game AS (SELECT nba_game_id FROM games WHERE game_id = %(game)s),
+     chosen AS (SELECT min(r.source) AS source FROM nba_raw_actions r JOIN game USING (nba_game_id))
 SELECT r.payload->>'period' AS period, r.payload->>'clock' AS clock,
        r.payload->>'scoreHome' AS home, r.payload->>'scoreAway' AS away
-FROM nba_raw_actions r JOIN games g ON g.nba_game_id = r.nba_game_id
-WHERE g.game_id = %(game)s AND r.source = (SELECT min(source) FROM nba_raw_actions x
-                                           WHERE x.nba_game_id = g.nba_game_id)
+FROM nba_raw_actions r JOIN game USING (nba_game_id) JOIN chosen USING (source)
 ORDER BY r.action_order
 """
 
