@@ -62,6 +62,11 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
 }
+COVARIATE_NAMES = {
+    "recovery_score_pregame": "Recovery before the game (%)",
+    "hrv_baseline_deviation": "HRV deviation from baseline (%)",
+    "sleep_performance_pregame": "Sleep performance before the game (%)",
+}
 SERIES_COLORS = {"clutch": "#10b981", "hrv": "#3b82f6", "recovery": "#f59e0b"}
 
 
@@ -287,7 +292,8 @@ def leaderboard_page(
             offset = (number - 1) * LEADERBOARD_PAGE
             rows, total = reads.leaderboard(conn, season, minimum, LEADERBOARD_PAGE, offset)
             correlation = [
-                {**c, "reading": reading(c)} for c in reads.wearables_correlation(conn, season, minimum)
+                {**c, "name": COVARIATE_NAMES.get(c["covariate"], c["covariate"]), "reading": reading(c)}
+                for c in reads.wearables_correlation(conn, season, minimum)
             ]
     return page(
         "leaderboard.html",
