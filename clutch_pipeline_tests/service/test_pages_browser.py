@@ -125,6 +125,7 @@ def test_the_player_page_draws_his_season_on_one_time_axis_and_lists_his_games(
     ]
     for series, field in [
         ("Clutch score", "clutch_score"),
+        ("HRV deviation from baseline (%)", "hrv_baseline_deviation"),
         ("Recovery before the game (%)", "recovery_score_pregame"),
     ]:
         drawn = chart.locator(f'circle.point[data-series="{series}"]').count()
