@@ -10,6 +10,7 @@ widths) into that folder.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -41,13 +42,21 @@ LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+# Decided before any fixture runs: a machine without a browser does not fill the main job's database.
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no Chromium on this machine (Debian: apt-get install chromium)"
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None, reason="Playwright is not installed (the dev extras)"
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed (the dev extras)"
-    )
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

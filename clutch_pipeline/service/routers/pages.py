@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 import psycopg
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -79,7 +80,10 @@ def page(name: str, status: int = 200, **context: object) -> HTMLResponse:
     return HTMLResponse(render(name, **context), status_code=status, headers=HEADERS)
 
 
-def message(heading: str, text: str, status: int, viewer: Viewer | None = None, config=None) -> HTMLResponse:
+def message(
+    heading: str, text: str, status: int, viewer: Viewer | None = None, config: ServiceConfig | None = None
+) -> HTMLResponse:
+    """A page that says one thing (a refusal, an unknown id, a result)."""
     staff = viewer is not None and viewer.staff
     csrf = viewer.csrf(config) if staff and config is not None else ""
     return page("message.html", status, heading=heading, message=text, staff=staff, csrf=csrf)
@@ -355,10 +359,11 @@ def consent_page(ref: str, request: Request, config: Config, token: str | None =
     return page("consent.html", consent=consent, retention_days=retention, **context)
 
 
-async def _checked_post(request: Request, config: ServiceConfig, conn: psycopg.Connection, ref: str):
-    """A consent form's POST: (viewer, player, fields), or the refusal (access as for the page, then the
-    CSRF token and the origin, then WHOOP's configuration)."""
-    fields = await form_fields(request)
+def _checked_post(
+    request: Request, config: ServiceConfig, conn: psycopg.Connection, ref: str, fields: dict[str, str]
+) -> tuple[Viewer, dict] | Response:
+    """A consent form's POST: (viewer, player), or the refusal (access as for the page, then the CSRF
+    token and the origin, then WHOOP's configuration)."""
     access = _consent_access(request, config, conn, ref, fields.get("token"))
     if isinstance(access, Response):
         return access
@@ -369,19 +374,25 @@ async def _checked_post(request: Request, config: ServiceConfig, conn: psycopg.C
     if config.whoop is None:
         text = "WHOOP is not configured on this service (WHOOP_CLIENT_ID, WHOOP_CLIENT_SECRET)."
         return message("WHOOP not configured", text, 503, viewer, config)
-    return viewer, player, fields
+    return viewer, player
+
+
+def _authorize(request: Request, config: ServiceConfig, ref: str, fields: dict[str, str]) -> Response:
+    with open_database(config) as conn:
+        checked = _checked_post(request, config, conn, ref, fields)
+        if isinstance(checked, Response):
+            return checked
+        _viewer, player = checked
+        url = authorization_url(conn, config.whoop, player["nba_person_id"], config.clock())
+    return RedirectResponse(url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
 
 
 @router.post("/players/{ref}/wearables/consent/authorize")
 async def consent_authorize(ref: str, request: Request, config: Config) -> Response:
-    """To WHOOP's authorization, with a fresh single-use state (a POST: it writes that state)."""
-    with open_database(config) as conn:
-        checked = await _checked_post(request, config, conn, ref)
-        if isinstance(checked, Response):
-            return checked
-        _viewer, player, _fields = checked
-        url = authorization_url(conn, config.whoop, player["nba_person_id"], config.clock())
-    return RedirectResponse(url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+    """To WHOOP's authorization, with a fresh single-use state (a POST: it writes that state). The form
+    is read here; the database work runs in the thread pool, off the event loop."""
+    fields = await form_fields(request)
+    return await run_in_threadpool(_authorize, request, config, ref, fields)
 
 
 @router.get("/players/{ref}/wearables/consent/revoke")
@@ -395,15 +406,12 @@ def revoke_confirmation(ref: str, request: Request, config: Config, token: str |
     return page("revoke_confirm.html", **_consent_context(config, viewer, player))
 
 
-@router.post("/players/{ref}/wearables/consent/revoke")
-async def revoke(ref: str, request: Request, config: Config) -> Response:
-    """Withdraw the athlete's consent and delete his wearables data (``whoop/consent.revoke_consent``),
-    once the confirmation page's form says so."""
+def _revoke(request: Request, config: ServiceConfig, ref: str, fields: dict[str, str]) -> Response:
     with open_database(config) as conn:
-        checked = await _checked_post(request, config, conn, ref)
+        checked = _checked_post(request, config, conn, ref, fields)
         if isinstance(checked, Response):
             return checked
-        viewer, player, fields = checked
+        viewer, player = checked
         if fields.get("confirm") != "yes":
             return page("revoke_confirm.html", **_consent_context(config, viewer, player))
         with config.whoop.open(conn, clock=config.clock) as session:
@@ -415,3 +423,11 @@ async def revoke(ref: str, request: Request, config: Config) -> Response:
     told = "WHOOP was told." if revoked.whoop_told else "WHOOP could not be told (see the service's log)."
     text = f"Consent revoked for {player['name']}: {deleted} rows of WHOOP data deleted. {told}"
     return message("Consent revoked", text, 200, viewer, config)
+
+
+@router.post("/players/{ref}/wearables/consent/revoke")
+async def revoke(ref: str, request: Request, config: Config) -> Response:
+    """Withdraw the athlete's consent and delete his wearables data (``whoop/consent.revoke_consent``),
+    once the confirmation page's form says so (WHOOP is told in the thread pool, off the event loop)."""
+    fields = await form_fields(request)
+    return await run_in_threadpool(_revoke, request, config, ref, fields)
