@@ -76,7 +76,7 @@ def resolved_player(
     conn: Database,
 ) -> dict:
     """The ``{player}`` of the path: an NBA person id (digits) or our UUID."""
-    if not (player.isdigit() and len(player) <= 18) and not _is_uuid(player):
+    if not re.fullmatch(r"[0-9]{1,18}", player) and not _is_uuid(player):
         raise HTTPException(400, f"not a player id: {player!r} (an NBA person id or a UUID)")
     found = reads.resolve_player(conn, player)
     if found is None:

@@ -179,7 +179,7 @@ def test_an_unknown_game_is_a_404(api, game):
     assert answer.status_code == 404 and answer.json() == {"detail": f"no game {game}"}
 
 
-@pytest.mark.parametrize("player", ["lebron", "12ab", "1" * 30, "0x1f"])
+@pytest.mark.parametrize("player", ["lebron", "12ab", "1" * 30, "0x1f", "\u0661\u0662"])
 def test_a_malformed_player_id_is_a_400_with_a_plain_message(api, player):
     answer = get(api, f"/api/players/{player}/clutch-performance")
     assert answer.status_code == 400 and "not a player id" in answer.json()["detail"]
