@@ -70,8 +70,8 @@ def _latest(figure: KpiFigure | None) -> dg.MetadataValue:
     kinds={"postgres"},
     description=(
         "The seed's technical KPIs (section 10) per UTC day: wearables uptime, WHOOP sync latency median "
-        "and p95, the published model's holdout RMSE and POE-sign accuracy, the player page's server time (p95). "
-        "Recomputes the last `days` days (docs/kpis.md)."
+        "and p95, the published model's holdout RMSE and POE-sign accuracy, the player page's server time "
+        "(p95). Recomputes the last `days` days (docs/kpis.md)."
     ),
 )
 def kpi_daily(context: dg.AssetExecutionContext, config: KpiConfig, postgres: PostgresResource):

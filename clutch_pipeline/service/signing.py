@@ -69,7 +69,7 @@ def verify(secret: bytes, purpose: str, token: str | None, now: datetime) -> str
     if not secret or not token or token.count(".") != 2 or len(token) > 4096:
         return None
     encoded, expiry, mac = token.split(".")
-    if not hmac.compare_digest(mac, _mac(secret, purpose, encoded, expiry)):
+    if not hmac.compare_digest(mac.encode(), _mac(secret, purpose, encoded, expiry).encode()):
         return None
     if not expiry.isdigit() or int(expiry) <= now.timestamp():
         return None
@@ -89,7 +89,7 @@ def csrf_token(secret: bytes, credential: str) -> str:
 def csrf_ok(secret: bytes, credential: str | None, token: str | None) -> bool:
     if not secret or not credential or not token:
         return False
-    return hmac.compare_digest(token, csrf_token(secret, credential))
+    return hmac.compare_digest(token.encode(), csrf_token(secret, credential).encode())
 
 
 def consent_link(secret: bytes, base_url: str, nba_person_id: int, expires_at: datetime) -> str:

@@ -130,7 +130,11 @@ def test_a_consent_link_opens_its_athlete_s_consent_page_only(pages_site, main_j
     own = _get(f"{pages_site}/players/{athlete}/wearables/consent", params={"token": token})
     assert own.status_code == 200 and "Granted" in own.text
     assert _get(f"{pages_site}/players/{other}/wearables/consent", params={"token": token}).status_code == 403
-    assert _get(f"{pages_site}/players/{athlete}", params={"token": token}).status_code == 303
+    staff_page = _get(f"{pages_site}/players/{athlete}", params={"token": token, "season": "2022-23"})
+    assert staff_page.status_code == 303 and "token" not in staff_page.headers["location"]
+    assert parse_qs(urlsplit(staff_page.headers["location"]).query)["next"] == [
+        f"/players/{athlete}?season=2022-23"
+    ]
     assert _get(f"{pages_site}/leaderboard", params={"token": token}).status_code == 303
 
 

@@ -28,6 +28,7 @@ def test_an_altered_token_another_purpose_s_or_another_secret_s_does_not_pass():
         f"{payload}.{int(expiry) + 3600}.{mac}",
         f"{payload}.{expiry}.{mac[:-1]}A",
         "junk",
+        "é.1.é",
         "",
         None,
     ):
@@ -42,6 +43,7 @@ def test_a_csrf_token_belongs_to_the_credential_it_was_made_for():
     assert signing.csrf_ok(SECRET, "session-a", token)
     assert not signing.csrf_ok(SECRET, "session-b", token)
     assert not signing.csrf_ok(SECRET, "session-a", None)
+    assert not signing.csrf_ok(SECRET, "session-a", "é")
 
 
 def test_the_consent_link_opens_the_athlete_s_consent_page_with_its_token():

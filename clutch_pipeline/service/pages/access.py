@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -78,8 +78,10 @@ def end_session(response: Response) -> None:
 
 
 def to_sign_in(request: Request) -> RedirectResponse:
-    """A redirect to the sign-in page, coming back here afterwards."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """A redirect to the sign-in page, coming back here afterwards (without a consent link's token: the
+    ``next`` parameter is not one the access log redacts)."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+    target = request.url.path + (f"?{query}" if query else "")
     return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
 
 
