@@ -238,3 +238,10 @@ def test_the_player_page_records_its_server_time_for_the_page_load_kpi(pages_sit
             0
         ]
     assert after == before + 1 and 0 < seconds < 2
+
+
+def test_the_leaderboard_of_a_database_without_games_says_how_to_load_them(database_url):
+    with serve_in_background(lambda _: create_app(pages_config(database_url))) as base_url:
+        page = signed_in(base_url).get(f"{base_url}/leaderboard", timeout=10)
+    assert page.status_code == 200 and "clutch run</code> loads the bundled sample" in page.text
+    assert "None" not in page.text
