@@ -154,6 +154,14 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "CLUTCH_SESSION_SECRET",
+        None,
+        "The key that signs staff sessions of the pages (after `/sign-in` with an API key) and athletes' "
+        "consent links (`clutch whoop consent-link`); every replica of the service needs the same. Unset: "
+        "a key generated once in `CLUTCH_HOME/session_key` (mode 600), for local use only.",
+        secret=True,
+    ),
+    Setting(
         "CLUTCH_MODEL_STORE",
         None,
         "Where the model's traces are published: `s3://bucket/prefix` (Cloudflare R2, AWS S3 or any "
@@ -212,6 +220,7 @@ class Settings:
     whoop_requests_per_minute: int
     whoop_requests_per_day: int
     api_keys: tuple[str, ...]
+    session_secret: str | None
     whoop_webhook_tolerance_seconds: int
     model_store: str
     s3_endpoint_url: str | None
@@ -296,6 +305,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         whoop_requests_per_minute=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_MINUTE"),
         whoop_requests_per_day=_positive_int(env, "CLUTCH_WHOOP_REQUESTS_PER_DAY"),
         api_keys=_list(_value(env, "CLUTCH_API_KEYS")),
+        session_secret=_value(env, "CLUTCH_SESSION_SECRET"),
         whoop_webhook_tolerance_seconds=_positive_int(env, "CLUTCH_WHOOP_WEBHOOK_TOLERANCE_SECONDS"),
         model_store=_value(env, "CLUTCH_MODEL_STORE") or str(clutch_home / "traces"),
         s3_endpoint_url=_value(env, "CLUTCH_S3_ENDPOINT_URL"),

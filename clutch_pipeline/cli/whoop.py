@@ -35,6 +35,41 @@ def whoop_authorize_url(nba_person_id: int) -> None:
         click.echo(authorization_url(conn, app, nba_person_id, utc_now()))
 
 
+@whoop.command("consent-link")
+@click.option("--player", "nba_person_id", required=True, type=int, help="The athlete's NBA person id.")
+@click.option(
+    "--hours", default=72, show_default=True, type=click.IntRange(1, 24 * 30), help="How long it works."
+)
+@click.option(
+    "--base-url",
+    help="The service's address as the athlete reaches it. Default: the origin of WHOOP_REDIRECT_URI.",
+)
+def whoop_consent_link(nba_person_id: int, hours: int, base_url: str | None) -> None:
+    """Print a link to the athlete's own consent page (what is collected, his consent, connect or
+    revoke), signed with the session secret: it opens his page and no other, until it expires."""
+    from datetime import timedelta
+    from urllib.parse import urlsplit
+
+    from clutch_pipeline.db.connection import connect
+    from clutch_pipeline.service.signing import consent_link, session_secret
+    from clutch_pipeline.whoop import store
+    from clutch_pipeline.whoop.budget import utc_now
+
+    settings = load_settings()
+    with connect(migrated_database_url()) as conn:
+        if store.consent_status(conn, nba_person_id) is None:
+            raise click.ClickException(f"unknown player {nba_person_id}")
+    if base_url is None:
+        redirect = urlsplit(settings.whoop_redirect_uri)
+        base_url = f"{redirect.scheme}://{redirect.netloc}"
+    expires = utc_now() + timedelta(hours=hours)
+    click.echo(consent_link(session_secret(settings), base_url, nba_person_id, expires))
+    click.echo(
+        f"valid until {expires:%Y-%m-%d %H:%M} UTC; it opens player {nba_person_id}'s consent page only",
+        err=True,
+    )
+
+
 def _check_players(url: str, players: tuple[int, ...]) -> None:
     """Every --player must be a known player with a WHOOP consent: a typo is an error, not a quiet
     sync of nobody."""

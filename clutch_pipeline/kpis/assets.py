@@ -49,6 +49,7 @@ def _plots(figures: list[KpiFigure]) -> dict[str, dg.MetadataValue]:
             "minutes",
         ),
         "plot_model": (("model_rmse",), "Holdout RMSE of the model in use (target 8)", "points"),
+        "plot_page_load": (("page_load_seconds",), "Player page server time, p95 (target 2 s)", "seconds"),
     }
     return {
         name: dg.MetadataValue.md(png_markdown(line_png(series(*kpis), title=title, ylabel=ylabel), title))
@@ -71,8 +72,8 @@ def _latest(figure: KpiFigure | None) -> dg.MetadataValue:
     kinds={"postgres"},
     description=(
         "The seed's technical KPIs (section 10) per UTC day: wearables uptime, WHOOP sync latency median "
-        "and p95, the published model's holdout RMSE and POE-sign accuracy, page load (not measured yet). "
-        "Recomputes the last `days` days (docs/kpis.md)."
+        "and p95, the published model's holdout RMSE and POE-sign accuracy, the player page's server time "
+        "(p95). Recomputes the last `days` days (docs/kpis.md)."
     ),
 )
 def kpi_daily(context: dg.AssetExecutionContext, config: KpiConfig, postgres: PostgresResource):

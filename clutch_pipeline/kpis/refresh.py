@@ -18,13 +18,14 @@ def compute(conn: psycopg.Connection, first: date, last: date, *, now: datetime)
     athletes = store.athlete_days(conn, first, last)
     events = store.webhook_events(conn, first, last) + store.polled_records(conn, first, last)
     models = store.published_models(conn)
+    timings = store.player_page_timings(conn, first, last)
     figures: list[measure.KpiFigure] = []
     for day in measure.days_between(first, last):
         day_over = now >= measure.day_start(day + timedelta(days=1))
         figures.append(measure.uptime(day, athletes, day_over=day_over))
         figures.extend(measure.sync_latency(day, events))
         figures.extend(measure.model_quality(day, models))
-        figures.append(measure.page_load(day))
+        figures.append(measure.page_load(day, timings))
     return figures
 
 

@@ -12,7 +12,14 @@ from datetime import date, timedelta
 
 import psycopg
 
-from clutch_pipeline.kpis.measure import AthleteDay, KpiFigure, PublishedModel, SyncEvent, day_start
+from clutch_pipeline.kpis.measure import (
+    AthleteDay,
+    KpiFigure,
+    PageTiming,
+    PublishedModel,
+    SyncEvent,
+    day_start,
+)
 
 
 def athlete_days(conn: psycopg.Connection, first: date, last: date) -> list[AthleteDay]:
@@ -122,6 +129,19 @@ def published_models(conn: psycopg.Connection) -> list[PublishedModel]:
         """
     ).fetchall()
     return [PublishedModel(version, at, holdout or {}) for version, at, holdout in rows]
+
+
+def player_page_timings(conn: psycopg.Connection, first: date, last: date) -> list[PageTiming]:
+    """The player page's server times (``page_timings``, sql/023, written by the service's pages) of the
+    UTC days ``first..last``."""
+    rows = conn.execute(
+        """
+        SELECT served_at, seconds FROM page_timings
+        WHERE page = 'player' AND served_at >= %(start)s AND served_at < %(end)s
+        """,
+        {"start": day_start(first), "end": day_start(last + timedelta(days=1))},
+    ).fetchall()
+    return [PageTiming(served_at, seconds) for served_at, seconds in rows]
 
 
 def write_figures(conn: psycopg.Connection, figures: list[KpiFigure]) -> int:

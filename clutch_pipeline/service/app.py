@@ -30,7 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from clutch_pipeline.service.config import WEBHOOK_MAX_BYTES, ServiceConfig
-from clutch_pipeline.service.routers import analytics, auth, clutch, health, wearables, webhooks
+from clutch_pipeline.service.routers import analytics, auth, clutch, health, pages, wearables, webhooks
 
 __all__ = ["WEBHOOK_MAX_BYTES", "ServiceConfig", "create_app"]
 
@@ -41,6 +41,7 @@ ROUTERS = (
     analytics.router,
     webhooks.router,
     health.router,
+    pages.router,
 )
 
 
@@ -67,4 +68,5 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in ROUTERS:
         app.include_router(router)
+    pages.mount_static(app)
     return app

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clutch_pipeline.service.signing import session_secret
 from clutch_pipeline.settings import Settings
 from clutch_pipeline.whoop.app import WhoopApp
 from clutch_pipeline.whoop.budget import utc_now
@@ -48,4 +49,5 @@ def config_from_settings(
         model_store=settings.model_store,
         s3_endpoint_url=settings.s3_endpoint_url,
         s3_region=settings.s3_region,
+        session_secret=session_secret(settings),
     )

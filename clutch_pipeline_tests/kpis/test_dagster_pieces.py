@@ -80,6 +80,6 @@ def test_clutch_kpis_computes_and_prints_the_last_days(database_url, conn, monke
     result = CliRunner().invoke(kpis, ["--days", "2"])
     assert result.exit_code == 0, result.output
     assert result.output.count("page_load_seconds") == 2
-    assert "no player page yet" in result.output and "not measured" in result.output
+    assert "no player page served that day" in result.output and "not measured" in result.output
     assert "v1; baseline rmse 10, poe sign 0.55; previous none" in result.output
     assert conn.execute("SELECT count(DISTINCT day) FROM kpi_daily").fetchone()[0] == 2

@@ -7,6 +7,7 @@ import pytest
 from clutch_pipeline.kpis.measure import (
     AthleteDay,
     KpiFigure,
+    PageTiming,
     PublishedModel,
     SyncEvent,
     check_summary,
@@ -117,19 +118,30 @@ def test_model_quality_without_a_published_model_or_a_poe_sign_is_not_measured()
     assert rmse.detail["previous"] is None
 
 
-def test_page_load_is_not_measured_until_the_player_page_exists():
-    figure = page_load(DAY)
+def test_page_load_is_not_measured_on_a_day_without_a_player_page_served():
+    figure = page_load(DAY, [PageTiming(at("2024-02-29 23:59"), 0.2)])
     assert (figure.value, figure.meets_target, figure.detail) == (
         None,
         None,
-        {"reason": "no player page yet"},
+        {"reason": "no player page served that day"},
     )
+
+
+def test_page_load_is_the_p95_of_the_day_s_player_pages_with_the_median_beside_it():
+    timings = [PageTiming(at("2024-03-01 10:00") + timedelta(minutes=i), 0.1 * (i + 1)) for i in range(20)]
+    timings.append(PageTiming(at("2024-03-02 00:00"), 99.0))  # the next day: not counted
+    figure = page_load(DAY, timings)
+    assert (figure.value, figure.sample_size) == (pytest.approx(1.905), 20)
+    assert figure.detail["statistic"] == "p95" and figure.detail["median_seconds"] == pytest.approx(1.05)
+    assert figure.meets_target
+    slow = page_load(DAY, [*timings, *(PageTiming(at("2024-03-01 12:00"), 3.0) for _ in range(5))])
+    assert slow.value > 2 and slow.meets_target is False
 
 
 def test_a_check_fails_below_target_with_the_figure_and_the_target_and_passes_when_not_measured():
     passed, text = check_summary(KpiFigure(DAY, "wearables_uptime", 0.9))
     assert not passed and "0.9" in text and "at least 0.95" in text
     assert check_summary(KpiFigure(DAY, "sync_latency_p95_minutes", 4.0))[0]
-    passed, text = check_summary(page_load(DAY))
-    assert passed and text.startswith("not measured") and "no player page yet" in text
+    passed, text = check_summary(page_load(DAY, []))
+    assert passed and text.startswith("not measured") and "no player page served that day" in text
     assert check_summary(None) == (True, "not measured: no row in kpi_daily")

@@ -109,6 +109,23 @@ def test_refresh_writes_one_row_per_day_and_kpi_and_a_second_run_replaces_them(c
     stored = store.read_figures(conn, date(2024, 3, 1), date(2024, 3, 3))
     assert len(stored) == 3 * 6
     page = [f for f in stored if f.kpi == "page_load_seconds"]
-    assert {f.detail["reason"] for f in page} == {"no player page yet"}
+    assert {f.detail["reason"] for f in page} == {"no player page served that day"}
     nulls = conn.execute("SELECT count(*) FROM kpi_daily WHERE value IS NULL AND meets_target IS NULL")
     assert nulls.fetchone()[0] == 3 * 6  # nothing to measure in an empty database, and honest about it
+
+
+def test_page_load_reads_the_player_page_s_timings_of_each_day(conn):
+    for served_at, page, seconds in [
+        ("2024-03-01 09:00", "player", 0.4),
+        ("2024-03-01 10:00", "player", 0.6),
+        ("2024-03-01 11:00", "game", 9.0),  # another page: not the KPI's
+        ("2024-03-02 09:00", "player", 2.5),
+    ]:
+        conn.execute(
+            "INSERT INTO page_timings (page, served_at, seconds) VALUES (%s, %s, %s)",
+            (page, at(served_at), seconds),
+        )
+    figures = compute(conn, DAY, DAY + timedelta(days=1), now=at("2024-03-03 00:00"))
+    first, second = (f for f in figures if f.kpi == "page_load_seconds")
+    assert (first.sample_size, first.meets_target, second.value, second.meets_target) == (2, True, 2.5, False)
+    assert first.value == pytest.approx(0.59)
