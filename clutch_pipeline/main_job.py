@@ -614,7 +614,8 @@ WEARABLES = {
     "sleep_performance_pregame": "sleep performance",
 }
 PAGES_HINT = (
-    "pages: `clutch serve`, then http://127.0.0.1:8000/sign-in with the API key `clutch serve` prints; "
+    "pages: `clutch serve`, then http://127.0.0.1:8000/sign-in with the API key in the file "
+    "`clutch serve` names; "
     "the Dagster UI: `clutch dev` (http://127.0.0.1:3000)"
 )
 

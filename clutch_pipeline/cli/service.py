@@ -35,7 +35,7 @@ def serve(host: str, port: int) -> None:
         except WhoopNotConfigured as exc:
             whoop, why = None, str(exc)
     keys = api_keys(settings)
-    console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs)")
+    console.print(f"clutch serve on http://{host}:{port} (OpenAPI at /docs; pages: sign in at /sign-in)")
     if whoop is None:
         console.print(f"WHOOP: not configured ({why}): the consent, callback and webhook routes answer 503.")
     else:
@@ -45,6 +45,7 @@ def serve(host: str, port: int) -> None:
     else:
         console.print(
             f"API key: CLUTCH_API_KEYS is unset, so the local key in {keys.local_file} is used "
-            "(send it as the X-API-Key header; set CLUTCH_API_KEYS in a deployment)."
+            "(send it as the X-API-Key header, or sign in to the pages with it at /sign-in; set "
+            "CLUTCH_API_KEYS in a deployment)."
         )
     run_service(create_app(config_from_settings(settings, url, whoop, keys.keys)), host, port)

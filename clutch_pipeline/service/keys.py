@@ -8,8 +8,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from clutch_pipeline.local_secrets import local_secret_lines
 from clutch_pipeline.settings import Settings
-from clutch_pipeline.whoop.tokens import write_private
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,4 @@ def api_keys(settings: Settings) -> ApiKeys:
     if settings.api_keys:
         return ApiKeys(settings.api_keys, None)
     path = local_api_key_file(settings)
-    if not path.exists():
-        write_private(path, secrets.token_urlsafe(32) + "\n")
-        log.warning("CLUTCH_API_KEYS is unset: generated a local API key in %s", path)
-    keys = tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
-    return ApiKeys(keys, path)
+    return ApiKeys(local_secret_lines(path, lambda: secrets.token_urlsafe(32), "CLUTCH_API_KEYS"), path)

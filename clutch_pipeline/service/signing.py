@@ -14,11 +14,10 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from datetime import datetime, timedelta
-from pathlib import Path
 
+from clutch_pipeline.local_secrets import local_secret_lines
 from clutch_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,26 +36,7 @@ def session_secret(settings: Settings) -> bytes:
     if settings.session_secret:
         return settings.session_secret.encode()
     path = settings.clutch_home / LOCAL_SECRET_FILE
-    if not path.exists():
-        _write_private(path, secrets.token_urlsafe(32) + "\n")
-        log.warning("CLUTCH_SESSION_SECRET is unset: generated a local session key in %s", path)
-    return path.read_text().strip().encode()
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Create ``path`` readable by its owner only (mode 600), whole or not at all; when another process
-    created it first, keep theirs (as ``whoop/tokens.py`` does for the token key)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    return local_secret_lines(path, lambda: secrets.token_urlsafe(32), "CLUTCH_SESSION_SECRET")[0].encode()
 
 
 def _b64(data: bytes) -> str:

@@ -11,14 +11,13 @@ exceptions, run metadata or the database.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import psycopg
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from clutch_pipeline.local_secrets import local_secret_lines
 from clutch_pipeline.settings import Settings
 from clutch_pipeline.whoop import store
 
@@ -93,26 +92,7 @@ def token_keys(settings: Settings) -> tuple[str, ...]:
     """
     if settings.token_keys:
         return settings.token_keys
-    path = settings.clutch_home / LOCAL_KEY_FILE
-    if not path.exists():
-        write_private(path, generate_key() + "\n")
-        log.warning("CLUTCH_TOKEN_KEYS is unset: generated a local token key in %s", path)
-    return tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
-
-
-def write_private(path: Path, text: str) -> None:
-    """Create ``path`` (mode 600) with ``text`` once: when two processes race, the first one's file stays."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    try:
-        os.link(temporary, path)  # fails if another process wrote the file first: keep theirs
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    return local_secret_lines(settings.clutch_home / LOCAL_KEY_FILE, generate_key, "CLUTCH_TOKEN_KEYS")
 
 
 def cipher_from_settings(settings: Settings) -> TokenCipher:
