@@ -52,10 +52,11 @@ class Planted:
 
 
 @pytest.fixture(scope="module")
-def planted_main_job(pg_admin_url, run_tag, tmp_path_factory) -> Iterator[Planted]:
+def planted_main_job(main_job_database, pg_admin_url, run_tag, tmp_path_factory) -> Iterator[Planted]:
     """A fresh database (and Dagster database, and CLUTCH_HOME) filled by the main job with a planted
     effect, set up in the environment as the root conftest's ``main_job_database`` does; then a second
-    run on it without the plant."""
+    run on it without the plant. The session's own main job runs first (``main_job_database``), so that
+    it never runs under this fixture's environment (its trace would land in this CLUTCH_HOME)."""
     names = [f"planted_{run_tag}_{uuid.uuid4().hex[:6]}" for _ in range(2)]
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         for name in names:
