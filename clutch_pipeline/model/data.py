@@ -19,9 +19,15 @@ import numpy as np
 import pandas as pd
 
 WEARABLES = ("hrv_baseline_deviation", "recovery_score_pregame", "sleep_performance_pregame")
-CONTEXT = ("score_margin", "is_playoff", "days_since_last_game")
-COLUMNS = ("player_id", "game_id", "clutch_score", "has_wearables_data", *WEARABLES, *CONTEXT)
-OPTIONAL = ("points_over_expected",)
+# is_home: whether the player's team is the home team. The schedule drives the simulated (and real)
+# physiology, and home/away drives both sleep (a night at home) and play (home-court advantage): a
+# backdoor from the schedule to the wearables effects that this covariate closes (docs/model.md,
+# "Calibration": on the month, 60 simulator seeds, sleep performance's shared association with play falls
+# from +0.29 to +0.24 points per sd with it). Optional in the CSV: without it the covariate is dropped.
+CONTEXT = ("score_margin", "is_playoff", "days_since_last_game", "is_home")
+BOOLEAN_CONTEXT = ("is_playoff", "is_home")
+COLUMNS = ("player_id", "game_id", "clutch_score", "has_wearables_data", *WEARABLES, *CONTEXT[:3])
+OPTIONAL = ("points_over_expected", "is_home")
 MISSING_INDICATOR = "wearables_missing"
 # Days since his last game is unknown for a player's first game in our data (no earlier game loaded):
 # like missing wearables, the value sits at its mean and this indicator is on, so the rest effect is
@@ -40,6 +46,9 @@ SEED_PRIOR_SD = {
     "days_since_last_game": 2.0,
     MISSING_INDICATOR: 5.0,  # not in the seed: the size of its playoff prior, a 0/1 switch as well
     NO_EARLIER_GAME: 5.0,  # likewise
+    # Not in the seed: home-court advantage is worth about 1-2 points of a game's score margin; on the
+    # clutch score's 0-100 scale (sd about 10) Normal(0, 5) per 0/1 switch, as is_playoff, is weak.
+    "is_home": 5.0,
 }
 
 _TRUE = {"true", "t", "1", "yes", "y", "1.0"}
@@ -89,11 +98,15 @@ def _validated(frame: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         raise ModelInputError(f"clutch_score must be a number from 0 to 100: rows {_rows(bad)}")
     out["has_wearables_data"] = _booleans(frame, "has_wearables_data")
-    for column in (*WEARABLES, "score_margin", "days_since_last_game", *OPTIONAL):
+    for column in (*WEARABLES, "score_margin", "days_since_last_game", "points_over_expected"):
         if column in frame.columns:
             out[column] = _numbers(frame, column)
-    out["is_playoff"] = _booleans(frame.fillna({"is_playoff": "false"}), "is_playoff").astype(float)
-    out.loc[frame["is_playoff"].isna(), "is_playoff"] = np.nan
+    for column in BOOLEAN_CONTEXT:
+        if column not in frame.columns:  # only is_home may be absent (OPTIONAL): then it is dropped
+            out[column] = np.nan
+            continue
+        out[column] = _booleans(frame.fillna({column: "false"}), column).astype(float)
+        out.loc[frame[column].isna(), column] = np.nan
     _check_wearables(out)
     return out
 

@@ -14,22 +14,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clutch_pipeline.model.data import CONTEXT, WEARABLES, ModelInputError, Scaling, standardize
+from clutch_pipeline.model.data import CONTEXT, OPTIONAL, WEARABLES, ModelInputError, Scaling, standardize
 
 INTERVAL = (0.03, 0.97)  # equal-tailed 94%
 
 
-def prediction_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """The columns a prediction needs, typed; a context value must be present (none is invented)."""
-    missing = [c for c in ("player_id", "has_wearables_data", *WEARABLES, *CONTEXT) if c not in rows.columns]
+def prediction_frame(rows: pd.DataFrame, scaling: Scaling | None = None) -> pd.DataFrame:
+    """The columns a prediction needs, typed; a context value the model uses must be present (none is
+    invented). ``is_home`` may be absent or empty for a model fitted without it (``scaling``)."""
+    needed = ("player_id", "has_wearables_data", *WEARABLES, *CONTEXT)
+    missing = [c for c in needed if c not in rows.columns and c not in OPTIONAL]
     if missing:
         raise ModelInputError(f"missing columns for prediction: {', '.join(missing)}")
     out = rows.copy()
+    for column in OPTIONAL:
+        if column not in out.columns:
+            out[column] = np.nan
     out["player_id"] = out["player_id"].astype(str)
     out["has_wearables_data"] = out["has_wearables_data"].astype(bool)
     for column in (*WEARABLES, *CONTEXT):
         out[column] = pd.to_numeric(out[column]).astype(float)
-    empty = [c for c in CONTEXT if c != "days_since_last_game" and out[c].isna().any()]
+    used = CONTEXT if scaling is None else [c for c in CONTEXT if c in scaling.names or c not in OPTIONAL]
+    empty = [c for c in used if c != "days_since_last_game" and out[c].isna().any()]
     if empty:
         raise ModelInputError(f"prediction rows need their game context: {', '.join(empty)} empty")
     out.loc[~out["has_wearables_data"], list(WEARABLES)] = np.nan
@@ -51,7 +57,7 @@ def predict(
     draws: dict[str, np.ndarray], player_ids, scaling: Scaling, rows: pd.DataFrame, seed: int = 0
 ) -> pd.DataFrame:
     """One output row per input row: predicted (mean), lower and upper (94%), wearables_used, known_player."""
-    frame = prediction_frame(rows)
+    frame = prediction_frame(rows, scaling)
     rng = np.random.default_rng(seed)
     x = standardize(frame, scaling)
     beta = draws["beta"].reshape(-1, x.shape[1])

@@ -193,7 +193,10 @@ def latest_posterior(conn: psycopg.Connection, trace_store: TraceStore) -> Poste
 def prediction_rows(
     posterior: Posterior, context: pd.DataFrame, purpose: str, ids: tuple[dict, dict]
 ) -> list[dict]:
-    """clutch_predictions rows for ``context`` (player-games with their pregame context)."""
+    """clutch_predictions rows for ``context`` (player-games with their pregame context). A model that
+    uses home/away cannot predict a player whose team is unknown (``is_home`` empty): he is left out."""
+    if "is_home" in posterior.scaling.names and "is_home" in context:
+        context = context[context["is_home"].notna()]
     if context.empty:
         return []
     predicted = posterior.predict(context)
@@ -338,6 +341,7 @@ def predict_one(posterior: Posterior, nba_person_id: int, covariates: dict[str, 
         "score_margin": float(covariates["score_margin"]),
         "is_playoff": float(bool(covariates["is_playoff"])),
         "days_since_last_game": _nan_if_none(covariates.get("days_since_last_game")),
+        "is_home": _nan_if_none(covariates.get("is_home")),  # a model that uses it refuses it empty
     }
     out = posterior.predict(pd.DataFrame([row])).iloc[0]
     missing = [n for n in (*WEARABLES, "days_since_last_game") if covariates.get(n) is None]

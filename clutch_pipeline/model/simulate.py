@@ -67,6 +67,9 @@ def simulate(
     wears = (rng.random(players) < wearables_share)[player]
     for column in ("hrv_baseline_deviation", "recovery_score_pregame", "sleep_performance_pregame"):
         frame[column] = frame[column].where(wears)
+    # Home or away, half and half, with no effect: from a generator of its own, so adding it left every
+    # other simulated value as it was.
+    frame["is_home"] = np.random.default_rng([seed, 1]).random(rows) < 0.5
     frame.insert(0, "player_id", [f"p{j:04d}" for j in player])
     frame.insert(1, "game_id", [f"g{i:06d}" for i in range(rows)])
     frame.insert(2, "clutch_score", score)

@@ -25,6 +25,7 @@ SELECT p.nba_person_id AS player_id, g.nba_game_id AS game_id, s.game_date, s.se
        s.sleep_performance_pregame::float8 AS sleep_performance_pregame,
        s.score_margin::float8 AS score_margin, s.is_playoff,
        s.days_since_last_game::float8 AS days_since_last_game,
+       (s.team_id = g.home_team_id) AS is_home,  -- NULL where his team is unknown: the input refuses it
        s.points_over_expected::float8 AS points_over_expected
 FROM clutch_game_scores s
 JOIN players p USING (player_id)
@@ -109,7 +110,8 @@ def upcoming_context(conn: psycopg.Connection, now: datetime) -> pd.DataFrame:
                c.recovery_score_pregame::float8 AS recovery_score_pregame,
                c.sleep_performance_pregame::float8 AS sleep_performance_pregame,
                NULL::float8 AS score_margin, c.is_playoff,
-               c.days_since_last_game::float8 AS days_since_last_game
+               c.days_since_last_game::float8 AS days_since_last_game,
+               (c.team_id = g.home_team_id) AS is_home  -- NULL where his team is unknown
         FROM pregame_context c
         JOIN games g USING (game_id)
         JOIN players p ON p.player_id = c.player_id
@@ -132,7 +134,8 @@ def player_game_context(conn: psycopg.Connection, nba_person_id: int, nba_game_i
                c.hrv_baseline_deviation::float8 AS hrv_baseline_deviation,
                c.recovery_score_pregame::float8 AS recovery_score_pregame,
                c.sleep_performance_pregame::float8 AS sleep_performance_pregame,
-               c.is_playoff, c.days_since_last_game::float8 AS days_since_last_game
+               c.is_playoff, c.days_since_last_game::float8 AS days_since_last_game,
+               (c.team_id = g.home_team_id) AS is_home
         FROM pregame_context c
         JOIN games g USING (game_id)
         JOIN players p ON p.player_id = c.player_id

@@ -19,20 +19,21 @@ def _scheduled_game_with_context(conn, wearables: bool) -> None:
     game = conn.execute(
         "INSERT INTO games (nba_game_id, home_team_id, away_team_id, game_date, tipoff_at, status)"
         " SELECT '0022299999', home_team_id, away_team_id, %s, %s, 'scheduled' FROM games LIMIT 1"
-        " RETURNING game_id",
+        " RETURNING game_id, home_team_id",
         (tip.date(), tip),
-    ).fetchone()[0]
+    ).fetchone()
+    game, team = game
     players = [p for (p,) in conn.execute("SELECT player_id FROM players ORDER BY nba_person_id LIMIT 2")]
     conn.execute(
-        "INSERT INTO pregame_context (game_id, player_id, played, is_playoff, days_since_last_game)"
-        " VALUES (%s, %s, FALSE, FALSE, 2)",
-        (game, players[0]),
+        "INSERT INTO pregame_context (game_id, player_id, team_id, played, is_playoff, days_since_last_game)"
+        " VALUES (%s, %s, %s, FALSE, FALSE, 2)",
+        (game, players[0], team),
     )
     conn.execute(
-        "INSERT INTO pregame_context (game_id, player_id, played, is_playoff, days_since_last_game,"
+        "INSERT INTO pregame_context (game_id, player_id, team_id, played, is_playoff, days_since_last_game,"
         " has_wearables_data, recovery_score_pregame, sleep_performance_pregame, hrv_baseline_deviation)"
-        " VALUES (%s, %s, FALSE, FALSE, 1, %s, %s, %s, %s)",
-        (game, players[1], wearables, *((66, 81, -4.5) if wearables else (None, None, None))),
+        " VALUES (%s, %s, %s, FALSE, FALSE, 1, %s, %s, %s, %s)",
+        (game, players[1], team, wearables, *((66, 81, -4.5) if wearables else (None, None, None))),
     )
 
 

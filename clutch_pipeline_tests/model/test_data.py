@@ -98,3 +98,22 @@ def test_a_first_game_without_days_since_the_last_one_gets_an_indicator_not_a_va
     assert design.x[:2, rest].tolist() == [0.0, 0.0]
     indicator = design.x[:, names.index("no_earlier_game")]
     assert set(indicator[:2]) == {indicator.max()} and (indicator[2:] < indicator.max()).all()
+
+
+def test_is_home_is_optional_a_csv_without_it_drops_the_covariate_and_names_why(tmp_path):
+    path = tmp_path / "old.csv"
+    _frame().drop(columns="is_home").to_csv(path, index=False)
+
+    scaling = design_of(ModelInput.from_csv(path)).scaling
+
+    assert "is_home" not in scaling.names and scaling.dropped["is_home"] == "no values"
+
+
+def test_is_home_reads_true_and_false_and_refuses_an_empty_cell():
+    frame = _frame()
+    assert "is_home" in design_of(ModelInput.from_frame(frame.astype({"is_home": str}))).scaling.names
+    frame["is_home"] = frame["is_home"].astype(object)
+    frame.loc[3, "is_home"] = None
+
+    with pytest.raises(ModelInputError, match="is_home is empty in 1 rows"):
+        design_of(ModelInput.from_frame(frame))

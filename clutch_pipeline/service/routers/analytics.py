@@ -74,6 +74,9 @@ def predict(body: PredictRequest, request: Request, config: Config, conn: Databa
     posterior = _posterior(request, config, conn)
     player = resolved_player(body.player, conn)
     game, covariates, source = _covariates(conn, body, player)
+    uses_home = "is_home" in posterior.scaling.names
+    if uses_home and covariates["is_home"] is None:
+        raise HTTPException(400, "this model uses home: say whether his team plays at home (context.home)")
     predicted = predict_one(posterior, player["nba_person_id"], covariates)
     return {
         "player": player,
@@ -82,7 +85,7 @@ def predict(body: PredictRequest, request: Request, config: Config, conn: Databa
         "interval_probability": 0.94,
         "wearables_source": source if predicted["wearables_used"] else None,
         "inputs": covariates,
-        "unused_inputs": ["home"] if body.context is not None and body.context.home is not None else [],
+        "unused_inputs": ["home"] if not uses_home and covariates["is_home"] is not None else [],
         **predicted,
     }
 
@@ -103,6 +106,7 @@ def _covariates(conn: psycopg.Connection, body: PredictRequest, player: dict) ->
         covariates = {
             "is_playoff": bool(row["is_playoff"]),
             "days_since_last_game": _whole(row["days_since_last_game"]),
+            "is_home": _flag(row["is_home"]),
             **{name: _number(row[name]) for name in _WEARABLES_NAMES.values()},
         }
         source = "pregame_context"
@@ -110,6 +114,7 @@ def _covariates(conn: psycopg.Connection, body: PredictRequest, player: dict) ->
         covariates = {
             "is_playoff": body.context.is_playoff,
             "days_since_last_game": body.context.days_since_last_game,
+            "is_home": body.context.home,
             **dict.fromkeys(_WEARABLES_NAMES.values()),
         }
         source = None
@@ -123,6 +128,10 @@ def _covariates(conn: psycopg.Connection, body: PredictRequest, player: dict) ->
 
 def _number(value) -> float | None:
     return None if value is None or value != value else float(value)  # NaN != NaN
+
+
+def _flag(value) -> bool | None:
+    return None if value is None or value != value else bool(value)
 
 
 def _whole(value) -> int | None:
