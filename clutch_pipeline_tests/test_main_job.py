@@ -93,7 +93,13 @@ def test_a_planted_effect_is_found_the_recovery_interval_excludes_zero_above_it(
     recovery = _recovery(_latest_published_effects(planted_main_job.app_url))
 
     assert recovery["per_sd_94"][0] > 0, recovery
-    assert "effect found: " in wearables_verdict(planted_main_job.report.wearables_effects())
+
+
+def test_a_planted_effect_is_found_jointly_and_the_report_says_so(planted_main_job):
+    report = planted_main_job.report
+
+    assert report.wearables_joint()["excludes_zero"], report.wearables_joint()
+    assert wearables_verdict(report.wearables_effects(), report.wearables_joint()).startswith("effect found")
 
 
 def test_without_a_planted_effect_no_positive_recovery_effect_is_found(main_job_database):
@@ -102,19 +108,23 @@ def test_without_a_planted_effect_no_positive_recovery_effect_is_found(main_job_
     assert recovery["per_sd_94"][0] < 0, recovery
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured: on the month at simulator seed 0 (and 1), unplanted, recovery's interval lies below 0 "
-    "(-1.7 [-3.2, -0.2]) beside HRV deviation above it: a chance association of the simulator's own "
-    "noise in the HRV-recovery contrast with the month's clutch play, not the readiness, not the "
-    "schedule's load, not home or back-to-back (docs/model.md, 'Calibration'); the intervals are "
-    "calibrated (the next test), so a single month excludes 0 about as often as a 94% interval should",
-)
-def test_without_a_planted_effect_the_recovery_interval_covers_zero(main_job_database):
-    recovery = _recovery(_latest_published_effects(main_job_database))
+def test_without_a_planted_effect_no_wearables_effect_is_found_zero_lies_inside_the_joint_region(
+    main_job_database,
+):
+    """The issue's "with none it covers zero", asked as the one question the report answers: does any
+    wearables effect exist? (Taken alone, recovery's interval excludes 0 at simulator seed 0, beside
+    HRV's on the other side: a chance split of two covariates correlated at 0.9, measured in
+    docs/model.md, Calibration; the next test holds the single intervals to their nominal rate.)"""
+    with psycopg.connect(main_job_database) as conn:
+        effects = conn.execute(
+            "SELECT effects FROM model_runs WHERE purpose = 'publish' ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()[0]
 
-    low, high = recovery["per_sd_94"]
-    assert low < 0 < high, recovery
+    joint = effects["wearables_joint"]
+
+    assert joint["names"] == ["hrv_baseline_deviation", "recovery_score_pregame", "sleep_performance_pregame"]
+    assert not joint["excludes_zero"], joint
+    assert wearables_verdict(wearables_effects(effects), joint).startswith("no wearables effect found")
 
 
 def test_without_a_planted_effect_shuffled_wearables_exclude_zero_no_more_than_the_nominal_six_percent(

@@ -124,6 +124,12 @@ def predict(player: int, game: str, margin: int) -> None:
         context["score_margin"] = float(margin)
         ids = ({player: context["player_uuid"][0]}, {game: context["game_uuid"][0]})
         rows = prediction_rows(posterior, context, "request", ids)
+        if not rows:
+            # The published model adjusts for home or away, and his team in this game is unknown.
+            raise click.ClickException(
+                f"cannot predict player {player} in game {game}: his team in it is unknown, and the "
+                "published model needs home or away"
+            )
         store.write_predictions(conn, rows)
     row = rows[0]
     print(

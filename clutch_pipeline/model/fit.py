@@ -121,6 +121,17 @@ class FitResult:
             )
         return out
 
+    def wearables_joint(self) -> dict:
+        """Whether the wearables effects together exclude zero (``calibration.joint_region``), with the
+        covariates it looked at; the Mahalanobis distance is the same on any scale, so standardized."""
+        from clutch_pipeline.model.calibration import joint_region
+        from clutch_pipeline.model.data import WEARABLES
+
+        names = list(self.design.scaling.names)
+        used = [name for name in WEARABLES if name in names]
+        beta = self.values["beta"].reshape(-1, len(names))[:, [names.index(n) for n in used]]
+        return {**joint_region(beta), "names": used}
+
     def scales(self) -> dict:
         out = {}
         for name in ("mu_alpha", "sigma_alpha", "sigma"):

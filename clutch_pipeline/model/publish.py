@@ -73,7 +73,11 @@ def _fit_figures(result: FitResult, figures: dict) -> dict:
         "total_seconds": round(timings.get("fit_seconds", 0.0), 3),
         "diagnostics": figures["diagnostics"],
         "checks_passed": result.checks.passed,
-        "effects": {"per_unit": figures["effects_per_unit"], "scales": figures["scales"]},
+        "effects": {
+            "per_unit": figures["effects_per_unit"],
+            "scales": figures["scales"],
+            "wearables_joint": figures["wearables_joint"],
+        },
         "holdout": figures["holdout"] or {},
     }
 

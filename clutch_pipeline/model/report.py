@@ -50,6 +50,7 @@ def report(result: FitResult) -> dict:
         "diagnostics": result.checks.to_dict(),
         "published_allowed": result.checks.passed,
         "effects_per_unit": result.effects(),
+        "wearables_joint": result.wearables_joint(),
         "scales": result.scales(),
         "exact_posterior": {"mean": result.exact.mean.tolist(), "sd": result.exact.sd.tolist()},
         "holdout": result.holdout,

@@ -272,7 +272,11 @@ class GameContext(BaseModel):
     days_since_last_game: int | None = Field(
         None, ge=0, description="Days since his previous game; null: unknown (the model's indicator)."
     )
-    home: bool | None = Field(None, description="Whether he plays at home (the model does not use it).")
+    home: bool | None = Field(
+        None,
+        description="Whether he plays at home: needed when the published model adjusts for home or away "
+        "(a 400 says so), else listed in unused_inputs.",
+    )
 
 
 class WearablesState(BaseModel):
