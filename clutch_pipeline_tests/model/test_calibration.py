@@ -3,9 +3,9 @@ and on data without one the intervals exclude zero at about their nominal 6%."""
 
 from __future__ import annotations
 
-from clutch_pipeline.model import simulate
 import numpy as np
 
+from clutch_pipeline.model import simulate
 from clutch_pipeline.model.calibration import excludes_zero, joint_region, shuffled_false_positives
 
 
