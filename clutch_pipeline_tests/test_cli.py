@@ -154,9 +154,8 @@ def test_clutch_run_publishes_the_fit_on_every_game_and_reports_its_checks_and_e
         assert re.search(
             rf"  {effect}: [+-][\d.]+ points per sd, 94% interval \[[+-][\d.]+, [+-][\d.]+\]", out
         )
-    assert re.search(
-        r"^wearables: (no wearables effect found: every 94% interval covers 0|effect found: )", out, re.M
-    )
+    # The simulator's physiology is independent of the play: the honest default verdict.
+    assert re.search(r"^wearables: no wearables effect found: ", out, re.M), out
     trace = Path(ran_twice.env["CLUTCH_HOME"]) / "traces"
     assert re.search(rf"^trace: {re.escape(str(trace))}/clutch_model_v1_\d{{8}}T\d{{6}}Z\.nc$", out, re.M)
     assert "predictions: 0 of upcoming games (none is scheduled: the data is from 2022)" in out
