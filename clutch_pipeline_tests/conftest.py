@@ -219,20 +219,13 @@ def main_job_database(pg_admin_url: str, run_tag: str, clutch_home_for_the_sessi
     read-only. A test that writes needs ``database_url`` instead. The main job's Dagster runs build their
     resources from the environment, as under ``clutch run``: it is set for the duration of the job."""
     from clutch_pipeline.main_job import run_main_job
+    from clutch_pipeline_tests.environment import exported
 
     app = _create_database(pg_admin_url, f"mainjob_{run_tag}")
     dagster = _create_database(pg_admin_url, f"mainjob_dagster_{run_tag}")
     environ = {"CLUTCH_DATABASE_URL": app, "CLUTCH_DAGSTER_DATABASE_URL": dagster}
-    saved = {name: os.environ.get(name) for name in environ}
-    os.environ.update(environ)
-    try:
+    with exported(environ):
         report = run_main_job(load_settings())
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     failed = [s.title for s in report.steps if not s.success]
     assert report.success, f"the main job failed at {failed}"
     yield app

@@ -3,7 +3,6 @@ none was planted. Both on the main job's own bundled games, through run_main_job
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from clutch_pipeline.model.calibration import shuffled_false_positives
 from clutch_pipeline.model.data import ModelInput
 from clutch_pipeline.model.store import model_input, seasons_with_scores
 from clutch_pipeline.settings import load_settings
+from clutch_pipeline_tests.environment import exported
 
 # Readiness sds per sd of clutch points over expected: strong enough to be found on a month of games
 # (docs/main-job.md gives the intervals measured at 1 and 2).
@@ -67,23 +67,17 @@ def planted_main_job(main_job_database, pg_admin_url, run_tag, tmp_path_factory)
         "CLUTCH_DAGSTER_DATABASE_URL": dagster,
         "CLUTCH_HOME": str(tmp_path_factory.mktemp("planted-home")),
     }
-    saved = {name: os.environ.get(name) for name in environ}
-    os.environ.update(environ)
     try:
-        report = run_main_job(load_settings(), options=MainJobOptions(plant_effect=PLANTED))
-        assert report.success, [s.title for s in report.steps if not s.success]
-        refused = None
-        try:
-            run_main_job(load_settings(), options=MainJobOptions())
-        except MainJobOptionsConflict as exc:
-            refused = exc
-        yield Planted(app, report, refused)
+        with exported(environ):
+            report = run_main_job(load_settings(), options=MainJobOptions(plant_effect=PLANTED))
+            assert report.success, [s.title for s in report.steps if not s.success]
+            refused = None
+            try:
+                run_main_job(load_settings(), options=MainJobOptions())
+            except MainJobOptionsConflict as exc:
+                refused = exc
+            yield Planted(app, report, refused)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             for name in names:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
